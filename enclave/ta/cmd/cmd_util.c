@@ -1,0 +1,17 @@
+/*
+ * cmd_util.c - small helpers shared by the command handlers (see cmd.h).
+ */
+#include "cmd.h"
+
+uint64_t cmd_now_us(void)
+{
+	TEE_Time t;
+
+	TEE_GetSystemTime(&t);
+	return (uint64_t)t.seconds * 1000000u + (uint64_t)t.millis * 1000u;
+}
+
+int cmd_cancelled(void)
+{
+	return TEE_GetCancellationFlag() ? 1 : 0;
+}

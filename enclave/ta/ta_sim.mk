@@ -1,0 +1,152 @@
+# ta/ta_sim.mk - the teespark TA built for the host simulator, its C tests,
+# the constant-time check of its commands and its benchmark. Included by
+# enclave/Makefile (after sim/sim.mk and ta/ops/ops.mk); paths relative to
+# enclave/. The OP-TEE / iTrustee builds use ta/Makefile + ta/sub.mk instead.
+#
+# Outputs
+#   $(BUILD)/lib/ta/83c7c701-68cf-4ff1-9ff7-4ba80b8f66ec.so   the TA
+#   $(BUILD)/tests/test_ta_commands, test_ta_sort              C tests
+#   $(BUILD)/tests/ct_sort_harness[_leaky]                     ctgrind
+#   $(BUILD)/bench/bench_ta_commands                           JSON lines
+#
+# Test runners (in TESTS):
+#   make -C enclave ta-test   commands in-process against OpenSSL; the sort
+#                             against a qsort reference; a 1 MiB-heap run for
+#                             the out-of-memory path; sub.mk lists every source
+#   make -C enclave ta-ct     SORT_BLOCKS + RESEAL_BLOCKS under valgrind with
+#                             decrypted data marked secret; the leaky variant
+#                             (branchy insertion sort) must be caught
+
+TA_UUID := 83c7c701-68cf-4ff1-9ff7-4ba80b8f66ec
+TA_SIM_SO := $(BUILD)/lib/ta/$(TA_UUID).so
+
+# Keep in step with ta/sub.mk (ta-submk-check compares them).
+TA_SRCS := entry.c key_slots.c crypto/block_gcm.c crypto/sealing_key.c \
+	cmd/block_list.c cmd/cmd_util.c cmd/cmd_info.c cmd/cmd_keys.c \
+	cmd/cmd_reseal_blocks.c cmd/cmd_sort_blocks.c
+
+TA_OBJ := $(BUILD)/obj/ta
+TA_OBJS := $(TA_SRCS:%.c=$(TA_OBJ)/%.o)
+TA_PROPS_OBJ := $(TA_OBJ)/ta_props.o
+# Sources include their own headers by relative path ("../shim_tee.h");
+# only the shared ABI header and the GP headers come from -I.
+TA_SIM_CFLAGS := $(TA_CFLAGS) $(SIM_TA_CFLAGS) -I$(TA_INCLUDE) -DTEESPARK_SIM
+
+all: $(TA_SIM_SO)
+
+$(TA_OBJS): $(TA_OBJ)/%.o: ta/%.c
+	@mkdir -p $(@D)
+	$(CC) $(TA_SIM_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(TA_PROPS_OBJ): $(SIM_TA_PROPS_SRC)
+	@mkdir -p $(@D)
+	$(CC) $(TA_CFLAGS) $(SIM_TA_CFLAGS) -Ita -I$(TA_INCLUDE) -MMD -MP \
+		-c -o $@ $<
+
+$(TA_SIM_SO): $(TA_OBJS) $(OPS_OBJS) $(TA_PROPS_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(SIM_TA_LDFLAGS) -o $@ $^
+
+# ---- tests -----------------------------------------------------------------
+
+TA_TEST_OBJ := $(BUILD)/obj/ta-tests
+TA_TEST_CFLAGS := $(HOST_CFLAGS) $(SIM_TA_CFLAGS) -I$(TA_INCLUDE) -DTEESPARK_SIM
+TA_HARNESS_OBJ := $(TA_TEST_OBJ)/ta_harness.o
+TA_TEST_LIBS := $(SIM_INTERNAL_LIB) $(SIM_HOST_LIBS) -lm
+# What a harness links: the TA exactly as shipped, minus nothing.
+TA_INPROC_OBJS := $(TA_OBJS) $(OPS_OBJS) $(TA_PROPS_OBJ) $(TA_HARNESS_OBJ)
+
+TA_TEST_COMMANDS := $(BUILD)/tests/test_ta_commands
+TA_TEST_SORT := $(BUILD)/tests/test_ta_sort
+TA_CT_HARNESS := $(BUILD)/tests/ct_sort_harness
+TA_CT_HARNESS_LEAKY := $(BUILD)/tests/ct_sort_harness_leaky
+TA_BENCH := $(BUILD)/bench/bench_ta_commands
+
+$(TA_TEST_OBJ)/%.o: ta/tests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(TA_TEST_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(TA_TEST_COMMANDS) $(TA_TEST_SORT) $(TA_CT_HARNESS): $(BUILD)/tests/%: \
+		$(TA_TEST_OBJ)/%.o $(TA_INPROC_OBJS) $(SIM_INTERNAL_LIB)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $< $(TA_INPROC_OBJS) $(TA_TEST_LIBS)
+
+$(TA_BENCH): $(TA_TEST_OBJ)/bench_ta_commands.o $(TA_INPROC_OBJS) \
+		$(SIM_INTERNAL_LIB)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $< $(TA_INPROC_OBJS) $(TA_TEST_LIBS)
+
+# Negative control: the sort command compiled with the shipped flags but
+# calling the deliberately leaky insertion sort (tests/leaky, compiled with
+# the shipped flags by tests/tests.mk) in place of obl_sort_bitonic.
+TA_LEAKY_SORT_OBJ := $(BUILD)/obj/ta-leaky/cmd/cmd_sort_blocks.o
+$(TA_LEAKY_SORT_OBJ): ta/cmd/cmd_sort_blocks.c
+	@mkdir -p $(@D)
+	$(CC) $(TA_SIM_CFLAGS) -Dobl_sort_bitonic=leaky_insertion_sort \
+		-MMD -MP -c -o $@ $<
+
+TA_LEAKY_OBJS := $(filter-out $(TA_OBJ)/cmd/cmd_sort_blocks.o,$(TA_INPROC_OBJS)) \
+	$(TA_LEAKY_SORT_OBJ) $(BUILD)/obj/leaky/leaky_sort.o
+
+$(TA_CT_HARNESS_LEAKY): $(TA_TEST_OBJ)/ct_sort_harness.o $(TA_LEAKY_OBJS) \
+		$(SIM_INTERNAL_LIB)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $< $(TA_LEAKY_OBJS) $(TA_TEST_LIBS)
+
+all: $(TA_BENCH)
+
+# The simulator's secure storage for tests (shim_derive_sealing_key).
+TA_TEST_ENV := TEESPARK_SIM_STORAGE_DIR=$(abspath $(BUILD))/tests/ta-storage
+
+.PHONY: ta-test ta-ct ta-submk-check
+ta-test: $(TA_TEST_COMMANDS) $(TA_TEST_SORT) $(TA_BENCH) $(TA_SIM_SO) \
+		ta-submk-check
+	@mkdir -p $(BUILD)/tests/ta-storage
+	$(TA_TEST_ENV) $(TA_TEST_COMMANDS)
+	$(TA_TEST_ENV) $(TA_TEST_SORT)
+	$(TA_TEST_ENV) TEESPARK_TA_DATA_SIZE=1048576 $(TA_TEST_SORT) \
+		test_sort_out_of_memory test_sort_uint64_ascending \
+		test_sort_tamper_reports_block
+	$(TA_TEST_ENV) TEESPARK_TA_DATA_SIZE=1048576 $(TA_TEST_COMMANDS) \
+		test_get_info_reports_abi_and_limits
+	$(TA_BENCH) --small >/dev/null
+
+# Every TA source (not tests, not *_ref.c, not ops/trace.c) is in sub.mk, and
+# sub.mk names no file that does not exist.
+ta-submk-check:
+	@fail=0; \
+	for f in $$(cd ta && find . -name '*.c' ! -path './tests/*' \
+			! -name '*_ref.c' ! -path './ops/trace.c' | sed 's|^\./||'); do \
+		grep -qx "srcs-y += $$f" ta/sub.mk || \
+			{ echo "ta/sub.mk: missing srcs-y += $$f"; fail=1; }; \
+	done; \
+	for f in $$(sed -n 's/^srcs-y += //p' ta/sub.mk); do \
+		[ -f ta/$$f ] || { echo "ta/sub.mk: no such file $$f"; fail=1; }; \
+	done; \
+	for f in $(TA_SRCS); do \
+		grep -qx "srcs-y += $$f" ta/sub.mk || \
+			{ echo "ta/sub.mk: missing $$f of ta_sim.mk"; fail=1; }; \
+	done; \
+	[ $$fail = 0 ] && echo "ta-submk-check: 1 passed, 0 failed"
+
+ta-ct: $(TA_CT_HARNESS) $(TA_CT_HARNESS_LEAKY)
+	@command -v valgrind >/dev/null || \
+		{ echo "ta-ct: valgrind not found (apt-get install valgrind)"; exit 1; }
+	TEESPARK_SIM_CT_SECRETS=1 valgrind -q --error-exitcode=1 \
+		--track-origins=yes $(TA_CT_HARNESS)
+	@log=$(BUILD)/tests/ct_sort_harness_leaky.log; \
+	TEESPARK_SIM_CT_SECRETS=1 valgrind -q --error-exitcode=1 \
+		$(TA_CT_HARNESS_LEAKY) >$$log 2>&1; rc=$$?; \
+	hits=$$(grep -c 'depends on uninitialised value' $$log); \
+	if [ $$rc -eq 1 ] && [ $$hits -gt 0 ]; then \
+		echo "ta-ct negative control: caught ($$hits valgrind reports)"; \
+		echo "ta-ct: 2 passed, 0 failed"; \
+	else \
+		echo "ta-ct negative control NOT caught (valgrind exit $$rc, $$hits reports): the check is broken"; \
+		cat $$log; exit 1; \
+	fi
+
+TESTS += ta-test ta-ct
+
+-include $(TA_OBJS:.o=.d) $(TA_PROPS_OBJ:.o=.d) $(TA_LEAKY_SORT_OBJ:.o=.d) \
+	$(wildcard $(TA_TEST_OBJ)/*.d)

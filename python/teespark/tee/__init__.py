@@ -1,0 +1,29 @@
+"""teespark.tee: the only code that talks to trusted applications.
+
+Layers, bottom up:
+
+- ``_abi``: ctypes binding of ``libteespark_ca.so``, the stable C ABI over the
+  GP TEE Client API (never the ``TEEC_*`` structs themselves);
+- :class:`TaSession`: a session with one TA instance: typed parameters,
+  shared memory, error mapping, cancellation, reopen after a TA crash;
+- :class:`TeesparkTA`: one typed method per command of the teespark TA.
+"""
+
+from teespark.tee.params import InBuffer, InOutBuffer, OutBuffer, Value
+from teespark.tee.session import TaSession
+from teespark.tee.shared_memory import SharedMemory, SharedMemoryRef
+from teespark.tee.teespark_ta import SortKey, TaInfo, TeesparkTA, pack_sort_request
+
+__all__ = [
+    "InBuffer",
+    "InOutBuffer",
+    "OutBuffer",
+    "SharedMemory",
+    "SharedMemoryRef",
+    "SortKey",
+    "TaInfo",
+    "TaSession",
+    "TeesparkTA",
+    "Value",
+    "pack_sort_request",
+]

@@ -1,0 +1,474 @@
+"""Typed access to the teespark TA (the commands of ``teespark_ta.h``).
+
+:class:`TeesparkTA` wraps a :class:`~teespark.tee.session.TaSession` with one
+method per command, passes bulk data through shared memory (no per-row
+Python), and turns the TA's own error codes into teespark exceptions:
+``TS_ERROR_BLOCK_AUTH`` -> :class:`~teespark.errors.BlockAuthenticationError`,
+``TS_ERROR_BLOCK_SEQUENCE`` -> :class:`~teespark.errors.BlockSequenceError`,
+``TS_ERROR_BLOCK_FORMAT`` -> :class:`~teespark.errors.BlockFormatError`, each
+naming the failing block index and carrying it as ``block_index``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Union
+
+from teespark.errors import (
+    BlockAuthenticationError,
+    BlockFormatError,
+    BlockSequenceError,
+    EnclaveBadParametersError,
+    EnclaveError,
+    EnclaveShortBufferError,
+    EnclaveUnavailableError,
+    TeesparkError,
+)
+from teespark.tee import _abi
+from teespark.tee import constants as c
+from teespark.tee.params import BytesLike, InBuffer, OutBuffer, Param, Value, byte_view
+from teespark.tee.session import TaSession
+from teespark.tee.shared_memory import SharedMemory, SharedMemoryRef
+from teespark.tee.wire import SORT_KEY, SORT_REQUEST_HEAD, iter_block_headers
+
+__all__ = ["SortKey", "TaInfo", "TeesparkTA", "pack_sort_request"]
+
+KeyType = Union[int, str]
+_KEY_TYPE_NAMES = {"uint": c.TS_KEY_UINT, "int": c.TS_KEY_INT,
+                   "float64": c.TS_KEY_FLOAT64, "bytes": c.TS_KEY_BYTES}
+_KEY_TYPE_LABELS = {v: f"TS_KEY_{k.upper()}" for k, v in _KEY_TYPE_NAMES.items()}
+_U32 = 0xFFFFFFFF
+_U64 = 0xFFFFFFFFFFFFFFFF
+
+
+# --------------------------------------------------------------------------
+# Sort request
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One sort key column of a fixed-width row.
+
+    Args:
+        type: ``TS_KEY_UINT``/``"uint"`` (width 1, 2, 4, 8),
+            ``TS_KEY_INT``/``"int"`` (1, 2, 4, 8), ``TS_KEY_FLOAT64``/``"float64"``
+            (8; -0.0 < +0.0, NaN last) or ``TS_KEY_BYTES``/``"bytes"``
+            (1..256, lexicographic).
+        offset: byte offset of the column in the row.
+        width: column width in bytes.
+        descending: sort this key in descending order.
+    """
+
+    type: KeyType
+    offset: int
+    width: int
+    descending: bool = False
+
+
+def _check_uint(where: str, name: str, value: object, lo: int, hi: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+        raise ValueError(f"{where}: {name!r} must be an int in {lo}..{hi}, got {value!r}")
+    return value
+
+
+def _check_bytes(where: str, name: str, value: object, size: int) -> bytes:
+    if not isinstance(value, (bytes, bytearray, memoryview)) or len(value) != size:
+        got = f"{len(value)} bytes" if isinstance(value, (bytes, bytearray, memoryview)) \
+            else type(value).__name__
+        raise ValueError(f"{where}: {name!r} must be {size} bytes, got {got}")
+    return bytes(value)
+
+
+def _key_type(where: str, i: int, t: KeyType) -> int:
+    if isinstance(t, str):
+        if t not in _KEY_TYPE_NAMES:
+            raise ValueError(f"{where}: keys[{i}].type must be one of "
+                             f"{sorted(_KEY_TYPE_NAMES)} or a TS_KEY_* constant, got {t!r}")
+        return _KEY_TYPE_NAMES[t]
+    if t not in _KEY_TYPE_LABELS:
+        raise ValueError(f"{where}: keys[{i}].type must be a TS_KEY_* constant "
+                         f"(1..4), got {t!r}")
+    return t
+
+
+def pack_sort_request(*, keys: Sequence[SortKey], rows_per_block: int,
+                      in_key_slot: int, out_key_slot: int, out_table_id: bytes,
+                      out_table_version: int, schema_hash: bytes) -> bytes:
+    """Pack a ``struct ts_sort_request`` (200 bytes) for :meth:`TeesparkTA.sort_blocks`.
+
+    Args:
+        keys: 1..``TS_MAX_SORT_KEYS`` sort keys, most significant first.
+        rows_per_block: row capacity of each output block (>= 1).
+        in_key_slot: key slot that opens the input blocks.
+        out_key_slot: key slot that seals the output blocks.
+        out_table_id: 16-byte table id written into the output headers.
+        out_table_version: table version written into the output headers.
+        schema_hash: 32-byte schema hash the input blocks must carry and the
+            output blocks get.
+
+    Returns:
+        The request bytes.
+
+    Raises:
+        ValueError: an argument is out of range; the message names it.
+
+    Reveals: the whole request is visible to the host (key columns, slots,
+        rows per block, output table id and version).
+    """
+    where = "pack_sort_request"
+    _check_uint(where, "in_key_slot", in_key_slot, 0, c.TS_MAX_KEY_SLOTS - 1)
+    _check_uint(where, "out_key_slot", out_key_slot, 0, c.TS_MAX_KEY_SLOTS - 1)
+    _check_uint(where, "rows_per_block", rows_per_block, 1, _U32)
+    _check_uint(where, "out_table_version", out_table_version, 0, _U64)
+    table_id = _check_bytes(where, "out_table_id", out_table_id, 16)
+    shash = _check_bytes(where, "schema_hash", schema_hash, 32)
+    if isinstance(keys, (str, bytes)) or not isinstance(keys, Sequence):
+        raise ValueError(f"{where}: 'keys' must be a sequence of SortKey, "
+                         f"got {type(keys).__name__}")
+    if not 1 <= len(keys) <= c.TS_MAX_SORT_KEYS:
+        raise ValueError(f"{where}: 'keys' must hold 1..{c.TS_MAX_SORT_KEYS} keys, "
+                         f"got {len(keys)}")
+    packed_keys = []
+    for i, k in enumerate(keys):
+        if not isinstance(k, SortKey):
+            raise ValueError(f"{where}: keys[{i}] must be a SortKey, got {type(k).__name__}")
+        t = _key_type(where, i, k.type)
+        _check_uint(where, f"keys[{i}].offset", k.offset, 0, c.TS_MAX_ROW_SIZE - 1)
+        if t in (c.TS_KEY_UINT, c.TS_KEY_INT):
+            allowed: tuple[int, ...] = (1, 2, 4, 8)
+        elif t == c.TS_KEY_FLOAT64:
+            allowed = (8,)
+        else:
+            allowed = tuple(range(1, 257))
+        if k.width not in allowed or isinstance(k.width, bool):
+            rule = "1..256" if t == c.TS_KEY_BYTES else ", ".join(map(str, allowed))
+            raise ValueError(f"{where}: keys[{i}].width must be {rule} for "
+                             f"{_KEY_TYPE_LABELS[t]}, got {k.width!r}")
+        if k.offset + k.width > c.TS_MAX_ROW_SIZE:
+            raise ValueError(f"{where}: keys[{i}] ends at byte {k.offset + k.width}, past "
+                             f"TS_MAX_ROW_SIZE ({c.TS_MAX_ROW_SIZE})")
+        if not isinstance(k.descending, bool):
+            raise ValueError(f"{where}: keys[{i}].descending must be a bool, "
+                             f"got {k.descending!r}")
+        packed_keys.append(SORT_KEY.pack(t, int(k.descending), k.offset, k.width, 0))
+    packed_keys += [bytes(SORT_KEY.size)] * (c.TS_MAX_SORT_KEYS - len(keys))
+    out = SORT_REQUEST_HEAD.pack(in_key_slot, out_key_slot, rows_per_block, len(keys),
+                                 table_id, out_table_version, shash) + b"".join(packed_keys)
+    assert len(out) == c.TS_SORT_REQUEST_SIZE
+    return out
+
+
+# --------------------------------------------------------------------------
+# The TA
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaInfo:
+    """What GET_INFO reports."""
+
+    abi_version: int
+    max_key_slots: int
+    heap_bytes: int
+    max_block_plaintext: int
+
+
+_BLOCK_ERRORS: dict[int, tuple[type[TeesparkError], str]] = {
+    c.TS_ERROR_BLOCK_AUTH: (
+        BlockAuthenticationError,
+        "failed AES-GCM authentication: it was modified or sealed under another key; "
+        "re-encrypt it with 'teespark encrypt'"),
+    c.TS_ERROR_BLOCK_SEQUENCE: (
+        BlockSequenceError,
+        "is out of sequence (wrong index, count, table, version or schema): blocks are "
+        "missing, duplicated, reordered or from another table"),
+    c.TS_ERROR_BLOCK_FORMAT: (
+        BlockFormatError,
+        "is malformed (bad magic, version, header or sizes)"),
+}
+
+
+class TeesparkTA:
+    """A session with the teespark TA, one method per command.
+
+    Args:
+        on_reopen: called as ``on_reopen(ta)`` when a fresh TA instance
+            replaces one that died (keys are lost with it): re-install the
+            keys there.
+        check_version: ask the TA for its ABI version at open and refuse a
+            mismatch.
+        uuid: TA UUID (default ``TA_TEESPARK_UUID``).
+
+    Raises:
+        EnclaveUnavailableError: no TEE/simulator, TA not installed, or a TA
+            with another ABI version.
+
+    Thread-safe; calls run one at a time. Usable as a context manager.
+
+    Reveals: see each method; in general command ids, sizes and key slots.
+    """
+
+    def __init__(self, *, on_reopen: Callable[[TeesparkTA], None] | None = None,
+                 check_version: bool = True, uuid: bytes | str = c.TA_TEESPARK_UUID) -> None:
+        self._lock = threading.RLock()
+        self._scratch: dict[str, SharedMemory] = {}
+        hook = (lambda _s: on_reopen(self)) if on_reopen is not None else None
+        self._session = TaSession(uuid, on_reopen=hook, command_names=c.COMMAND_NAMES)
+        if check_version:
+            info = self.get_info()
+            if info.abi_version != c.TA_TEESPARK_ABI_VERSION:
+                self.close()
+                raise EnclaveUnavailableError(
+                    f"the teespark TA speaks ABI version {info.abi_version}, this teespark "
+                    f"speaks {c.TA_TEESPARK_ABI_VERSION}: install the matching TA build",
+                    command="GET_INFO")
+
+    @property
+    def session(self) -> TaSession:
+        """The underlying session."""
+        return self._session
+
+    def close(self) -> None:
+        """Close the session and release scratch shared memory. Idempotent."""
+        with self._lock:
+            self._session.close()
+            for shm in self._scratch.values():
+                shm.release()
+            self._scratch.clear()
+
+    def __enter__(self) -> TeesparkTA:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None,
+                 exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    # -- plumbing -------------------------------------------------------------
+
+    def _scratch_ref(self, role: str, n: int, direction: str) -> SharedMemoryRef:
+        shm = self._scratch.get(role)
+        if shm is None or shm.size < n:
+            if shm is not None:
+                shm.release()
+                del self._scratch[role]
+            size = max(2 << 20, 1 << (n - 1).bit_length())
+            shm = SharedMemory(size, direction=direction)  # type: ignore[arg-type]
+            self._scratch[role] = shm
+        return shm.ref(0, n, direction=direction)  # type: ignore[arg-type]
+
+    def _input(self, data: BytesLike, where: str, role: str = "in") -> Param:
+        arr = byte_view(data, writable=False, where=where)
+        if arr.nbytes <= _abi.TEMP_MEMREF_MAX:
+            return InBuffer(arr)
+        ref = self._scratch_ref(role, int(arr.nbytes), "in")
+        ref.shm.write(arr)
+        return ref
+
+    def _output(self, n: int) -> Param:
+        if n <= _abi.TEMP_MEMREF_MAX:
+            return OutBuffer(n)
+        return self._scratch_ref("out", n, "out")
+
+    @staticmethod
+    def _output_bytes(p: Param) -> bytes:
+        assert isinstance(p, (OutBuffer, SharedMemoryRef))
+        return p.data.tobytes()
+
+    def _invoke(self, cmd: int, params: Sequence[Param | None],
+                error_value: Value | None = None) -> None:
+        try:
+            self._session.invoke(cmd, params)
+        except EnclaveError as exc:
+            name = c.COMMAND_NAMES.get(cmd, f"cmd {cmd}")
+            mapped = _BLOCK_ERRORS.get(exc.code)
+            if mapped is not None and exc.origin == c.TEEC_ORIGIN_TRUSTED_APP:
+                cls, why = mapped
+                index = error_value.a if error_value is not None else None
+                err = cls(f"{name}: input block {index} {why}")
+                err.block_index = index  # type: ignore[attr-defined]
+                err.code = exc.code  # type: ignore[attr-defined]
+                err.command = name  # type: ignore[attr-defined]
+                raise err from exc
+            if exc.code == c.TS_ERROR_KEY_SLOT_EMPTY:
+                raise EnclaveError(
+                    f"{name}: a key slot named in the call is empty: install or "
+                    "generate its key first (keys are lost when the TA restarts)",
+                    code=exc.code, origin=exc.origin, command=name) from exc
+            if exc.code == c.TS_ERROR_BAD_REQUEST:
+                raise EnclaveBadParametersError(
+                    f"{name}: the TA rejected the sort request (see pack_sort_request "
+                    "for the rules)", code=exc.code, origin=exc.origin, command=name) from exc
+            raise
+
+    # -- commands -------------------------------------------------------------
+
+    def get_info(self) -> TaInfo:
+        """The TA's ABI version and limits (GET_INFO).
+
+        Returns:
+            A :class:`TaInfo`.
+
+        Reveals: nothing secret (public build constants).
+        """
+        with self._lock:
+            v0, v1 = Value.output(), Value.output()
+            self._invoke(c.TA_TEESPARK_CMD_GET_INFO, [v0, v1])
+            return TaInfo(abi_version=v0.a, max_key_slots=v0.b, heap_bytes=v1.a * 1024,
+                          max_block_plaintext=v1.b)
+
+    def _check_slot(self, where: str, name: str, slot: int) -> None:
+        _check_uint(where, name, slot, 0, c.TS_MAX_KEY_SLOTS - 1)
+
+    def install_dev_key(self, slot: int, key: bytes) -> None:
+        """Place a raw AES-256 data key in a key slot (INSTALL_DEV_KEY).
+
+        Development provisioning only: the key crosses the host in the clear.
+
+        Args:
+            slot: key slot, 0..TS_MAX_KEY_SLOTS-1.
+            key: exactly TS_KEY_SIZE (32) bytes.
+
+        Reveals: the key itself (to the host); the slot number.
+        """
+        self._check_slot("TeesparkTA.install_dev_key", "slot", slot)
+        if not isinstance(key, (bytes, bytearray, memoryview)) or len(key) != c.TS_KEY_SIZE:
+            got = f"{len(key)} bytes" if isinstance(key, (bytes, bytearray, memoryview)) \
+                else type(key).__name__
+            raise ValueError(f"TeesparkTA.install_dev_key: 'key' must be {c.TS_KEY_SIZE} "
+                             f"bytes, got {got}")
+        with self._lock:
+            self._invoke(c.TA_TEESPARK_CMD_INSTALL_DEV_KEY, [Value(slot), InBuffer(key)])
+
+    def new_query_key(self, slot: int) -> None:
+        """Generate a fresh random key inside the TA in ``slot`` (NEW_QUERY_KEY).
+
+        The key never leaves the TA.
+
+        Reveals: the slot number.
+        """
+        self._check_slot("TeesparkTA.new_query_key", "slot", slot)
+        with self._lock:
+            self._invoke(c.TA_TEESPARK_CMD_NEW_QUERY_KEY, [Value(slot)])
+
+    def clear_key(self, slot: int) -> None:
+        """Wipe a key slot (CLEAR_KEY); no error if it is already empty.
+
+        Reveals: the slot number.
+        """
+        self._check_slot("TeesparkTA.clear_key", "slot", slot)
+        with self._lock:
+            self._invoke(c.TA_TEESPARK_CMD_CLEAR_KEY, [Value(slot)])
+
+    def reseal_blocks(self, data: BytesLike, in_slot: int,
+                      out_slot: int) -> tuple[bytes, int, int]:
+        """Open sealed blocks under ``in_slot`` and seal them again under ``out_slot``.
+
+        Args:
+            data: concatenated sealed blocks.
+            in_slot: key slot that opens them.
+            out_slot: key slot that seals the output (fresh nonces).
+
+        Returns:
+            ``(blocks, open_us, seal_us)``: the resealed blocks (same count,
+            sizes and header fields except the nonce) and the microseconds the
+            TA spent opening and sealing.
+
+        Raises:
+            BlockAuthenticationError, BlockFormatError, BlockSequenceError: a
+                block is bad; ``block_index`` names it.
+            EnclaveError: e.g. an empty key slot.
+
+        Reveals: block count and sizes (the headers are public), the two
+            slots, and the timings.
+        """
+        self._check_slot("TeesparkTA.reseal_blocks", "in_slot", in_slot)
+        self._check_slot("TeesparkTA.reseal_blocks", "out_slot", out_slot)
+        with self._lock:
+            self._session.ensure_open()
+            src = self._input(data, "TeesparkTA.reseal_blocks")
+            n = src.size  # type: ignore[attr-defined]
+            for _attempt in range(2):
+                out = self._output(n)
+                timing = Value.output()
+                try:
+                    self._invoke(c.TA_TEESPARK_CMD_RESEAL_BLOCKS,
+                                 [src, out, Value(in_slot, out_slot), timing], timing)
+                except EnclaveShortBufferError as exc:
+                    n = exc.needed
+                    continue
+                return self._output_bytes(out), timing.a, timing.b
+            raise EnclaveError("RESEAL_BLOCKS: the TA asked for a larger output twice",
+                               command="RESEAL_BLOCKS")
+
+    def sort_blocks(self, blocks: BytesLike, request: bytes) -> tuple[bytes, int, int]:
+        """Sort all rows of the sealed blocks obliviously and seal them into new blocks.
+
+        Args:
+            blocks: concatenated sealed input blocks; block ``i`` carries
+                ``block_index == i`` and the same ``block_count``.
+            request: a packed ``struct ts_sort_request`` (see
+                :func:`pack_sort_request`).
+
+        Returns:
+            ``(blocks, rows, block_count)``: the sealed sorted blocks, the total
+            row count and the number of output blocks.
+
+        Raises:
+            BlockAuthenticationError, BlockFormatError, BlockSequenceError: a
+                block is bad; ``block_index`` names it.
+            EnclaveBadParametersError: the TA rejected the request.
+            EnclaveOutOfMemoryError: the rows do not fit in the TA heap.
+
+        Reveals: input block count and sizes, row count, row size and the
+            output block count (all determined by public sizes and
+            ``rows_per_block``); never which row went where.
+        """
+        req = _check_bytes("TeesparkTA.sort_blocks", "request", request,
+                           c.TS_SORT_REQUEST_SIZE)
+        rows_per_block = SORT_REQUEST_HEAD.unpack_from(req)[2]
+        with self._lock:
+            self._session.ensure_open()
+            src = self._input(blocks, "TeesparkTA.sort_blocks")
+            n = _sorted_size_estimate(blocks, rows_per_block)
+            for _attempt in range(2):
+                out = self._output(n)
+                counts = Value.output()
+                try:
+                    self._invoke(c.TA_TEESPARK_CMD_SORT_BLOCKS,
+                                 [src, out, InBuffer(req), counts], counts)
+                except EnclaveShortBufferError as exc:
+                    n = exc.needed
+                    continue
+                return self._output_bytes(out), counts.a, counts.b
+            raise EnclaveError("SORT_BLOCKS: the TA asked for a larger output twice",
+                               command="SORT_BLOCKS")
+
+
+def _sorted_size_estimate(blocks: BytesLike, rows_per_block: int) -> int:
+    """Output size of SORT_BLOCKS from the public input headers.
+
+    Exact for well-formed input; otherwise a guess (the TA reports the size
+    it needs, or the format error).
+    """
+    try:
+        view = blocks if isinstance(blocks, bytes) else memoryview(blocks).cast("B")
+    except (TypeError, ValueError):
+        view = memoryview(blocks).tobytes()
+    rows = 0
+    row_size = None
+    end = 0
+    try:
+        for off, h in iter_block_headers(view):
+            rows += h.row_count
+            row_size = h.row_size if row_size is None else row_size
+            end = off + c.TS_SEALED_BLOCK_SIZE(h.ciphertext_size)
+    except (ValueError, TypeError):
+        return len(view) + c.TS_BLOCK_HEADER_SIZE + c.TS_TAG_SIZE
+    if row_size is None or end != len(view):
+        return len(view) + c.TS_BLOCK_HEADER_SIZE + c.TS_TAG_SIZE
+    nblocks = max(1, -(-rows // rows_per_block))
+    return nblocks * (c.TS_BLOCK_HEADER_SIZE + c.TS_TAG_SIZE) + rows * row_size
