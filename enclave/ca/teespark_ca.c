@@ -739,12 +739,15 @@ uint32_t tsca_shm_alloc(uint64_t size, uint32_t flags, tsca_shm **out,
 uint32_t tsca_shm_register(void *buf, uint64_t size, uint32_t flags,
 			   tsca_shm **out, tsca_error *err)
 {
-	if (!buf) {
+	/* Size 0 is refused: GP implementations round it up to a few bytes
+	 * and would then read or write past the caller's empty buffer. */
+	if (!buf || !size) {
 		err_clear(err);
 		if (out)
 			*out = NULL;
 		return err_set(err, TEEC_ERROR_BAD_PARAMETERS, ORIGIN_API,
-			       "TEEC_RegisterSharedMemory: NULL buffer");
+			       "TEEC_RegisterSharedMemory: %s",
+			       buf ? "size 0" : "NULL buffer");
 	}
 	return shm_make(buf, size, flags, out, NULL, err);
 }

@@ -130,7 +130,9 @@ uint32_t tsca_open(const uint8_t uuid[16], tsca_session **out,
 		   tsca_error *err);
 
 /* Close a session and free it. NULL is ignored. Waits for a call in
- * progress on the session to return. The handle is invalid afterwards. */
+ * progress on the session to return. The handle is invalid afterwards, so
+ * the caller must make sure no other thread is about to use it (including
+ * tsca_request_cancel). In a child of fork() it only frees the handle. */
 void tsca_close(tsca_session *session);
 
 /*
@@ -165,7 +167,9 @@ uint32_t tsca_shm_alloc(uint64_t size, uint32_t flags, tsca_shm **out,
 			void **ptr, tsca_error *err);
 
 /*
- * Register an existing caller buffer as shared memory. The buffer must stay
+ * Register an existing caller buffer (non-NULL, size > 0: GP implementations
+ * round size 0 up and would touch bytes past an empty buffer) as shared
+ * memory. The buffer must stay
  * valid (and, for TSCA_SHM_OUT, writable) until tsca_shm_release(). Whether
  * the TA then works on the caller's pages or on a copy synchronised around
  * each call is the backend's business; the caller sees the same result.

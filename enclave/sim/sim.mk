@@ -20,6 +20,24 @@
 #            <dir of libteec.so>/ta.
 #   Heap:    TA_DATA_SIZE, or $TEESPARK_TA_DATA_SIZE (bytes) to override.
 #
+# Semantics (details in the file headers of sim/client and sim/host)
+#   - One teespark-ta-host process per TEEC_OpenSession, one TA instance in
+#     it (TA_FLAG_SINGLE_INSTANCE is not simulated); calls on one session
+#     are serialised, sessions run concurrently.
+#   - TA death (TEE_Panic, signal, exit) -> TEEC_ERROR_TARGET_DEAD with
+#     TEEC_ORIGIN_TEE for that call and all later ones; the host is reaped.
+#     The host exits when the caller's end of its socket closes (caller
+#     killed), even mid-command.
+#   - Cancellation: GP masks cancellation at every entry point; a TA sees
+#     TEE_GetCancellationFlag() only after TEE_UnmaskCancellation().
+#     TEEC_RequestCancellation of an operation that has not started
+#     (started == 0) makes it fail with TEEC_ERROR_CANCEL, origin COMMS,
+#     without entering the TA; the implementation sets started = 1.
+#   - TEE_Malloc is bounded by TA_DATA_SIZE (32-byte header charged per
+#     block); memory libc/OpenSSL allocate for the TA is not.
+#   - The TA thread's stack is TA_STACK_SIZE + 256 KiB (room for libc and
+#     OpenSSL, which run in the TEE core on real hardware).
+#
 # Building a TA for the simulator (e.g. in ta/ta_sim.mk)
 #   A TA is a shared object named <uuid>.so holding the TA's sources plus
 #   sim/ta_props.c compiled with -I<dir of the TA's user_ta_header_defines.h>
@@ -48,16 +66,14 @@ SIM_TA_PROPS_SRC := sim/ta_props.c
 SIM_CFLAGS := $(HOST_CFLAGS) -Isim/include -Isim/host
 
 # GP Internal API crypto, objects, storage (sim/internal, another owner).
-# It defines SIM_INTERNAL_SRCS (paths relative to enclave/) and may define
-# SIM_INTERNAL_CFLAGS and SIM_INTERNAL_LIBS.
--include sim/internal/internal.mk
-SIM_INTERNAL_SRCS ?= $(wildcard sim/internal/*.c)
-SIM_INTERNAL_LIBS ?= -lcrypto
+# It defines SIM_INTERNAL_SRCS/OBJS (with their own rule), _CFLAGS, _LDLIBS.
+include sim/internal/internal.mk
 
+# The process-model parts of the Internal API (this directory).
 SIM_RT_SRCS := sim/host/sim_runtime.c sim/host/tee_memory.c \
 	sim/host/tee_properties.c
-SIM_RT_OBJS := $(patsubst sim/%.c,$(BUILD)/obj/sim/rt/%.o,\
-	$(SIM_RT_SRCS) $(SIM_INTERNAL_SRCS))
+SIM_RT_OWN_OBJS := $(patsubst sim/%.c,$(BUILD)/obj/sim/rt/%.o,$(SIM_RT_SRCS))
+SIM_RT_OBJS := $(SIM_RT_OWN_OBJS) $(SIM_INTERNAL_OBJS)
 SIM_HOST_MAIN_OBJ := $(BUILD)/obj/sim/host/ta_host_main.o
 SIM_CLIENT_SRCS := sim/client/teec_context.c sim/client/teec_session.c \
 	sim/client/teec_invoke.c
@@ -67,14 +83,13 @@ SIM_CLIENT_OBJS := $(patsubst sim/client/%.c,$(BUILD)/obj/sim/client/%.o,\
 SIM_LIBTEEC := $(BUILD)/lib/libteec.so
 SIM_TA_HOST := $(BUILD)/lib/teespark-ta-host
 SIM_INTERNAL_LIB := $(BUILD)/obj/sim/libtee_internal_sim.a
-SIM_HOST_LIBS := $(SIM_INTERNAL_LIBS) -ldl -lpthread
+SIM_HOST_LIBS := $(SIM_INTERNAL_LDLIBS) -ldl -lpthread
 
 all: $(SIM_LIBTEEC) $(SIM_TA_HOST) $(SIM_INTERNAL_LIB)
 
-$(BUILD)/obj/sim/rt/%.o: sim/%.c
+$(SIM_RT_OWN_OBJS): $(BUILD)/obj/sim/rt/%.o: sim/%.c
 	@mkdir -p $(@D)
-	$(CC) $(SIM_CFLAGS) -Isim/internal $(SIM_INTERNAL_CFLAGS) -MMD -MP \
-		-c $< -o $@
+	$(CC) $(SIM_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/sim/client/%.o: sim/client/%.c
 	@mkdir -p $(@D)
@@ -142,13 +157,32 @@ $(SIM_INPROC_TEST_BIN): sim/tests/sim_inproc_test.c $(SIM_TEST_TA_OBJS) \
 	$(CC) $(SIM_CFLAGS) $(SIM_TEST_TA_INC) -o $@ $< $(SIM_TEST_TA_OBJS) \
 		$(SIM_INTERNAL_LIB) $(SIM_HOST_LIBS)
 
+SIM_CT_MEMCMP_BIN := $(BUILD)/tests/sim_ct_memcompare
+
+$(SIM_CT_MEMCMP_BIN): sim/tests/sim_ct_memcompare.c $(SIM_INTERNAL_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(SIM_CFLAGS) -o $@ $< $(SIM_INTERNAL_LIB) $(SIM_HOST_LIBS)
+
+# The constant-time check of TEE_MemCompare must pass, and its negative
+# control (an early-exit compare) must be caught, or the check is broken.
 .PHONY: sim-test
-sim-test: $(SIM_TEST_BIN) $(SIM_INPROC_TEST_BIN) $(SIM_TEST_TA) \
-		$(SIM_LIBTEEC) $(SIM_TA_HOST)
+sim-test: $(SIM_TEST_BIN) $(SIM_INPROC_TEST_BIN) $(SIM_CT_MEMCMP_BIN) \
+		$(SIM_TEST_TA) $(SIM_LIBTEEC) $(SIM_TA_HOST)
 	TEESPARK_SIM_TA_PATH=$(BUILD)/test-ta $(SIM_TEST_BIN)
 	$(SIM_INPROC_TEST_BIN)
+	@command -v valgrind >/dev/null || \
+		{ echo "sim-test: valgrind not found (apt-get install valgrind)"; exit 1; }
+	valgrind -q --error-exitcode=99 $(SIM_CT_MEMCMP_BIN) ct
+	@valgrind -q --error-exitcode=99 $(SIM_CT_MEMCMP_BIN) leaky \
+		>/dev/null 2>&1; rc=$$?; \
+	if [ $$rc -eq 99 ]; then \
+		echo "sim_ct_memcompare: ct ok, leaky negative control caught"; \
+	else \
+		echo "sim_ct_memcompare: leaky compare NOT caught (rc $$rc)"; \
+		exit 1; \
+	fi
 
 TESTS += sim-test
 
--include $(SIM_RT_OBJS:.o=.d) $(SIM_CLIENT_OBJS:.o=.d) \
+-include $(SIM_RT_OWN_OBJS:.o=.d) $(SIM_CLIENT_OBJS:.o=.d) \
 	$(SIM_HOST_MAIN_OBJ:.o=.d) $(SIM_TEST_TA_OBJS:.o=.d)

@@ -23,6 +23,7 @@
 #ifndef TEESPARK_SHIM_TEE_H
 #define TEESPARK_SHIM_TEE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -124,6 +125,12 @@ static inline void shim_ae_update_aad(TEE_OperationHandle op, const void *aad,
 	TEE_AEUpdateAAD(op, SHIM_UNCONST(aad), aad_len);
 }
 
+static inline TEE_Result shim_ae_update(TEE_OperationHandle op, const void *src,
+					size_t src_len, void *dst, size_t *dst_len)
+{
+	return TEE_AEUpdate(op, SHIM_UNCONST(src), src_len, dst, dst_len);
+}
+
 /* tag_len is in BYTES here (GP: bits at init, bytes at final). */
 static inline TEE_Result shim_ae_encrypt_final(TEE_OperationHandle op,
 					       const void *src, size_t src_len,
@@ -159,8 +166,10 @@ static inline TEE_Result shim_read_object_data(TEE_ObjectHandle obj, void *buf,
 }
 
 /*
+ * Zero a buffer that held keys or plaintext before it is freed or reused.
  * TEE_MemFill: the fill byte is uint32_t on OP-TEE, uint8_t on iTrustee with
  * API_LEVEL >= 3; the value passed is always a byte, so one call serves both.
+ * Leaks: len.  Hides: the old contents.
  */
 static inline void shim_wipe(void *buf, size_t len)
 {

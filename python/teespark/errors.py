@@ -64,16 +64,37 @@ class EnclaveCancelledError(EnclaveError):
     """The command was cancelled (TEE_ERROR_CANCEL)."""
 
 
+class KeySlotEmptyError(EnclaveError):
+    """A command named a TA key slot that holds no key (TS_ERROR_KEY_SLOT_EMPTY)."""
+
+
 # --- sealed data ----------------------------------------------------------
 
 
-class BlockFormatError(TeesparkError):
+class BlockError(TeesparkError):
+    """Base of the sealed-block errors.
+
+    Attributes:
+        block_index: the failing block's position, when known.
+        code: the TA result code when the TA detected it (0 on the client).
+        command: the TA command name when the TA detected it.
+    """
+
+    def __init__(self, message: str, *, block_index: int | None = None, code: int = 0,
+                 command: str | None = None) -> None:
+        super().__init__(message)
+        self.block_index = block_index
+        self.code = code
+        self.command = command
+
+
+class BlockFormatError(BlockError):
     """A sealed block is malformed (bad magic, version or sizes)."""
 
 
-class BlockAuthenticationError(TeesparkError):
+class BlockAuthenticationError(BlockError):
     """A sealed block failed AES-GCM authentication (modified or wrong key)."""
 
 
-class BlockSequenceError(TeesparkError):
+class BlockSequenceError(BlockError):
     """Blocks are missing, duplicated, reordered or from another table/version."""

@@ -7,7 +7,7 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import SCAN_COUNT, SCAN_MAX, SCAN_MIN, SCAN_SUM
+from kernels_ctypes import SCAN_COUNT, SCAN_MAX, SCAN_MIN, SCAN_SUM
 
 I64 = st.one_of(st.integers(min_value=-2**63, max_value=2**63 - 1),
                 st.integers(min_value=-5, max_value=5),

@@ -12,7 +12,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import (KEY_BYTES, KEY_FLOAT64, KEY_INT, KEY_UINT, Column,
+from kernels_ctypes import (KEY_BYTES, KEY_FLOAT64, KEY_INT, KEY_UINT, Column,
                       pack_value)
 
 U64 = st.integers(min_value=0, max_value=2**64 - 1)
@@ -38,16 +38,15 @@ def check_sorted_permutation(kernels, recs: List[Tuple[int, ...]], key_words: in
 
 
 @SETTINGS
-@given(records_strategy(1, 1))
-def test_sort_one_key_word_is_ordered_permutation(kernels, recs):
-    # 16-byte records with one key word: the AVX2 path
-    recs = [r + (i,) for i, r in enumerate(recs)]  # 3 words: key, payload, id
-    per_key = 1
-    arr = np.array(recs, dtype=np.uint64).reshape(len(recs), 3)
-    got = [tuple(int(x) for x in row) for row in kernels.sort_records(arr[:, :2], per_key)]
-    want = sorted([r[:2] for r in recs], key=lambda r: r[0])
-    assert [r[0] for r in got] == [r[0] for r in want]
-    assert sorted(got) == sorted(r[:2] for r in recs)
+@given(st.lists(st.one_of(st.integers(0, 3), U64), max_size=300))
+def test_sort_one_key_word_is_ordered_permutation(kernels, keys):
+    # 16-byte records (key, row id): the AVX2 path
+    n = len(keys)
+    arr = np.array([(k, i) for i, k in enumerate(keys)], dtype=np.uint64).reshape(n, 2)
+    got = [(int(k), int(i)) for k, i in kernels.sort_records(arr, 1)]
+    assert [k for k, _ in got] == sorted(keys)
+    assert sorted(i for _, i in got) == list(range(n))
+    assert all(keys[i] == k for k, i in got)
 
 
 @SETTINGS

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import time
 
 import pytest
 
@@ -80,3 +82,18 @@ def test_crash_in_one_session_leaves_others_alone(open_test_ta, cmd) -> None:
         a.invoke(cmd.ABORT)
     assert counter_inc(b, cmd) == 2
     assert b.reopen_count == 0
+
+
+def test_ta_host_killed_from_outside_counts_as_a_crash(open_test_ta, cmd, proc_state) -> None:
+    s = open_test_ta()
+    pid1 = get_pid(s, cmd)
+    os.kill(pid1, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while proc_state.state(pid1) == "alive" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    with pytest.raises(EnclaveCrashedError) as info:
+        get_pid(s, cmd)
+    assert info.value.origin == c.TEEC_ORIGIN_TEE
+    assert get_pid(s, cmd) not in (0, pid1)
+    # The TA host is this process's child: the simulator must reap it.
+    assert proc_state.wait_gone(pid1, 5.0) == "gone"

@@ -96,18 +96,20 @@ def test_killed_caller_leaves_no_ta_host(python_script, proc_state) -> None:
         s.invoke(CMD["SLEEP"], [Value(30000)])
         print("woke up", flush=True)
     """
-    p = subprocess.Popen(python_script(body), stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
-    try:
-        ta_pid = int(p.stdout.readline())
-        assert proc_state.state(ta_pid) == "alive"
-        time.sleep(0.3)  # let it enter SLEEP
-        p.send_signal(signal.SIGKILL)
-        p.wait(timeout=5)
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+    with subprocess.Popen(python_script(body), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as p:
+        try:
+            line = p.stdout.readline()
+            assert line.strip().isdigit(), p.stderr.read()
+            ta_pid = int(line)
+            assert proc_state.state(ta_pid) == "alive"
+            time.sleep(0.3)  # let it enter SLEEP
+            p.send_signal(signal.SIGKILL)
+            p.wait(timeout=5)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
     assert p.returncode == -signal.SIGKILL
     state = proc_state.wait_gone(ta_pid, 5.0)
     assert state == "gone", f"TA host {ta_pid} is still {state} 5 s after its caller died"

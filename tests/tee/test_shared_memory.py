@@ -114,6 +114,13 @@ def test_registered_numpy_buffer_receives_results(session, cmd) -> None:
         assert np.shares_memory(b.array(np.uint32), dst)
 
 
+def test_register_rejects_empty_and_read_only_buffers() -> None:
+    with pytest.raises(ValueError, match="'buffer' is empty"):
+        SharedMemory.register(bytearray())
+    with pytest.raises(TypeError, match="writable"):
+        SharedMemory.register(b"read-only")  # type: ignore[arg-type]
+
+
 def test_write_helper(session, cmd) -> None:
     with SharedMemory(16) as shm:
         assert shm.write(b"abc", offset=5) == 3

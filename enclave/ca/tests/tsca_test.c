@@ -421,6 +421,9 @@ static void test_shm_register(void)
 		CHECK_EQ(tsca_shm_register(NULL, 8, TSCA_SHM_IN, &none, &err),
 			 R_BAD_PARAMETERS);
 		CHECK(none == NULL);
+		CHECK_EQ(tsca_shm_register(in, 0, TSCA_SHM_IN, &none, &err),
+			 R_BAD_PARAMETERS);
+		CHECK(strstr(err.message, "size 0") != NULL);
 	}
 	tsca_shm_release(mi);
 	tsca_shm_release(mo);

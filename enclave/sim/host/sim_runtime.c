@@ -94,6 +94,11 @@ void sim_runtime_leave(void)
 	sim_rt.cancel_masked = true;
 }
 
+const char *sim_log_prefix(void)
+{
+	return sim_rt.prefix;
+}
+
 void sim_log(const char *fmt, ...)
 {
 	char buf[512];

@@ -62,6 +62,13 @@ void sim_runtime_leave(void);
 /* Bytes currently accounted to TEE_Malloc (headers included). */
 size_t sim_heap_used(void);
 
+/*
+ * "[ta 6aa0af66]": the prefix of every log line of this TA host.  Exported
+ * (not static) so sim/internal's trace sink can use it through a weak
+ * declaration.
+ */
+const char *sim_log_prefix(void);
+
 /* "[ta xxxxxxxx] " + message + "\n" on stderr, one write. */
 void sim_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -330,7 +330,8 @@ static void *ta_thread(void *arg)
 			rsp.result = opened ? TEE_ERROR_BAD_STATE : ta.load_error;
 			rsp.origin = TEE_ORIGIN_TEE;
 			send_rsp(&rsp);
-			_exit(1);
+			/* Reported to the client (and logged above). */
+			_exit(0);
 		}
 		if (req.op != SIM_OP_OPEN && !opened) {
 			sim_log("request before open");
@@ -433,6 +434,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* Terminal signals go to the whole process group; a TA instance does
+	 * not die of the user's Ctrl-C, it ends when its client does. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
 	/* Nothing else the client had open belongs to the TA. */
 	closefrom(SIM_HOST_CTRL_FD + 1);
 
@@ -449,6 +455,9 @@ int main(int argc, char **argv)
 
 	load_ta();
 	sim_runtime_setup(ta.load_error ? NULL : ta.props, ctrl, false);
+	if (!ta.load_error && (ta.props->flags & TA_FLAG_SINGLE_INSTANCE))
+		sim_log("note: TA_FLAG_SINGLE_INSTANCE is not simulated; each "
+			"session gets its own instance");
 	if (ta.load_error)
 		snprintf(sim_rt.prefix, sizeof(sim_rt.prefix), "[ta %.8s]",
 			 base ? base + 1 : ta.path);

@@ -242,7 +242,6 @@ TEE_Result TEE_CheckMemoryAccessRights(uint32_t accessFlags, void *buffer,
 	struct sim_alloc *h;
 	unsigned int i;
 	TEE_Result res = TEE_SUCCESS;
-	bool found = false;
 
 	if (accessFlags & ~known)
 		return TEE_ERROR_ACCESS_DENIED;
@@ -277,13 +276,11 @@ TEE_Result TEE_CheckMemoryAccessRights(uint32_t accessFlags, void *buffer,
 
 		if (!sim_overlaps(a, size, s, h->size))
 			continue;
-		found = true;
 		if (!sim_inside(a, size, s, h->size))
 			res = TEE_ERROR_ACCESS_DENIED;
 		break;
 	}
 	pthread_mutex_unlock(&sim_heap_lock);
-	(void)found;
 	if (res != TEE_SUCCESS)
 		return res;
 	if (accessFlags & TEE_MEMORY_ACCESS_NONSECURE)

@@ -1008,3 +1008,73 @@ TEE_Result TEE_AEDecryptFinal(TEE_OperationHandle operation,
 	op->state = TEE_OPERATION_STATE_INITIAL;
 	return TEE_SUCCESS;
 }
+
+/* ---------------------------------------------------------------------- */
+/* Not simulated: asymmetric operations and key derivation                 */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * TEE_AllocateOperation never returns an operation of these classes, so
+ * every call reaching here has a handle of the wrong class: a programmer
+ * error that panics, as it would on OP-TEE. Defining the functions lets a
+ * portable TA that only calls them on other platforms (after
+ * TEE_IsAlgorithmSupported) load in the simulator.
+ */
+static void __attribute__((noreturn)) not_simulated(TEE_OperationHandle op,
+						     const char *what)
+{
+	op_check(op);
+	EMSG("%s: operation class not simulated", what);
+	TEE_Panic(TEE_ERROR_NOT_SUPPORTED);
+}
+
+TEE_Result TEE_AsymmetricEncrypt(TEE_OperationHandle operation,
+				 const TEE_Attribute *params,
+				 uint32_t paramCount, const void *srcData,
+				 size_t srcLen, void *destData,
+				 size_t *destLen)
+{
+	(void)params, (void)paramCount, (void)srcData, (void)srcLen;
+	(void)destData, (void)destLen;
+	not_simulated(operation, __func__);
+}
+
+TEE_Result TEE_AsymmetricDecrypt(TEE_OperationHandle operation,
+				 const TEE_Attribute *params,
+				 uint32_t paramCount, const void *srcData,
+				 size_t srcLen, void *destData,
+				 size_t *destLen)
+{
+	(void)params, (void)paramCount, (void)srcData, (void)srcLen;
+	(void)destData, (void)destLen;
+	not_simulated(operation, __func__);
+}
+
+TEE_Result TEE_AsymmetricSignDigest(TEE_OperationHandle operation,
+				    const TEE_Attribute *params,
+				    uint32_t paramCount, const void *digest,
+				    size_t digestLen, void *signature,
+				    size_t *signatureLen)
+{
+	(void)params, (void)paramCount, (void)digest, (void)digestLen;
+	(void)signature, (void)signatureLen;
+	not_simulated(operation, __func__);
+}
+
+TEE_Result TEE_AsymmetricVerifyDigest(TEE_OperationHandle operation,
+				      const TEE_Attribute *params,
+				      uint32_t paramCount, const void *digest,
+				      size_t digestLen, const void *signature,
+				      size_t signatureLen)
+{
+	(void)params, (void)paramCount, (void)digest, (void)digestLen;
+	(void)signature, (void)signatureLen;
+	not_simulated(operation, __func__);
+}
+
+void TEE_DeriveKey(TEE_OperationHandle operation, const TEE_Attribute *params,
+		   uint32_t paramCount, TEE_ObjectHandle derivedKey)
+{
+	(void)params, (void)paramCount, (void)derivedKey;
+	not_simulated(operation, __func__);
+}

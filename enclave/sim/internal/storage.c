@@ -37,6 +37,7 @@
  * atomic replacement of files (documented gap; OP-TEE arbitrates in its
  * core).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -1064,4 +1065,158 @@ TEE_Result TEE_SeekObjectData(TEE_ObjectHandle object, intmax_t offset,
 	/* A position before the start is clamped to 0, as in OP-TEE. */
 	p->pos = offset < -base ? 0 : (size_t)(base + offset);
 	return TEE_SUCCESS;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Enumerators                                                             */
+/* ---------------------------------------------------------------------- */
+
+#define SIM_ENUM_MAGIC	0x454e554du	/* "ENUM" */
+
+struct __TEE_ObjectEnumHandle {
+	uint32_t magic;
+	DIR *d;
+	char dir[PATH_MAX];
+	uint8_t tsk[TSK_LEN];
+};
+
+static void enum_check(TEE_ObjectEnumHandle e)
+{
+	if (!e || e->magic != SIM_ENUM_MAGIC)
+		TEE_Panic(TEE_ERROR_BAD_PARAMETERS);
+}
+
+TEE_Result TEE_AllocatePersistentObjectEnumerator(TEE_ObjectEnumHandle *
+						  objectEnumerator)
+{
+	TEE_ObjectEnumHandle e;
+
+	if (!objectEnumerator)
+		TEE_Panic(TEE_ERROR_BAD_PARAMETERS);
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		*objectEnumerator = TEE_HANDLE_NULL;
+		return TEE_ERROR_OUT_OF_MEMORY;
+	}
+	e->magic = SIM_ENUM_MAGIC;
+	*objectEnumerator = e;
+	return TEE_SUCCESS;
+}
+
+void TEE_ResetPersistentObjectEnumerator(TEE_ObjectEnumHandle objectEnumerator)
+{
+	enum_check(objectEnumerator);
+	if (objectEnumerator->d)
+		closedir(objectEnumerator->d);
+	objectEnumerator->d = NULL;
+	OPENSSL_cleanse(objectEnumerator->tsk, TSK_LEN);
+}
+
+void TEE_FreePersistentObjectEnumerator(TEE_ObjectEnumHandle objectEnumerator)
+{
+	if (objectEnumerator == TEE_HANDLE_NULL)
+		return;
+	TEE_ResetPersistentObjectEnumerator(objectEnumerator);
+	objectEnumerator->magic = SIM_OBJ_DEAD;
+	free(objectEnumerator);
+}
+
+TEE_Result TEE_StartPersistentObjectEnumerator(TEE_ObjectEnumHandle
+					       objectEnumerator,
+					       uint32_t storageID)
+{
+	TEE_ObjectEnumHandle e = objectEnumerator;
+	TEE_Result res;
+
+	TEE_ResetPersistentObjectEnumerator(e);
+	if (!storage_known(storageID))
+		return TEE_ERROR_ITEM_NOT_FOUND;
+	res = ta_storage(e->dir, e->tsk);
+	if (res != TEE_SUCCESS)
+		return res;
+	e->d = opendir(e->dir);
+	if (!e->d)
+		return TEE_ERROR_STORAGE_NOT_AVAILABLE;
+	return TEE_SUCCESS;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Decodes an object file name; -1 for anything else (temp files, HUK). */
+static int decode_name(const char *name, uint8_t *id, size_t *id_len)
+{
+	size_t n = strlen(name), i;
+
+	if (!strcmp(name, "_")) {
+		*id_len = 0;
+		return 0;
+	}
+	if (n == 0 || n % 2 || n / 2 > TEE_OBJECT_ID_MAX_LEN)
+		return -1;
+	for (i = 0; i < n; i += 2) {
+		int hi = hexval(name[i]), lo = hexval(name[i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		id[i / 2] = (uint8_t)(hi << 4 | lo);
+	}
+	*id_len = n / 2;
+	return 0;
+}
+
+TEE_Result TEE_GetNextPersistentObject(TEE_ObjectEnumHandle objectEnumerator,
+				       TEE_ObjectInfo *objectInfo,
+				       void *objectID, size_t *objectIDLen)
+{
+	TEE_ObjectEnumHandle e = objectEnumerator;
+	uint8_t id[TEE_OBJECT_ID_MAX_LEN];
+	size_t id_len = 0;
+	struct dirent *de;
+
+	enum_check(e);
+	if (!objectID || !objectIDLen)
+		TEE_Panic(TEE_ERROR_BAD_PARAMETERS);
+	if (!e->d)
+		return TEE_ERROR_ITEM_NOT_FOUND;
+	while ((de = readdir(e->d))) {
+		struct key_attrs ka;
+		uint8_t *plain = NULL;
+		size_t plain_len = 0;
+		TEE_Result res;
+
+		if (decode_name(de->d_name, id, &id_len))
+			continue;
+		if (*objectIDLen < id_len)
+			TEE_Panic(TEE_ERROR_SHORT_BUFFER);
+		if (objectInfo) {
+			res = load(e->dir, e->tsk, id, id_len, &plain,
+				   &plain_len, &ka);
+			if (res == TEE_ERROR_ITEM_NOT_FOUND)
+				continue;	/* deleted meanwhile */
+			if (res != TEE_SUCCESS)
+				return res;
+			memset(objectInfo, 0, sizeof(*objectInfo));
+			objectInfo->objectType = ka.type;
+			objectInfo->objectSize = ka.key_bits;
+			objectInfo->maxObjectSize = ka.max_bits;
+			objectInfo->objectUsage = ka.usage;
+			objectInfo->dataSize = plain_len - BODY_FIXED -
+					       ka.secret_len;
+			objectInfo->handleFlags = TEE_HANDLE_FLAG_PERSISTENT |
+						  TEE_HANDLE_FLAG_INITIALIZED;
+			OPENSSL_cleanse(plain, plain_len);
+			free(plain);
+		}
+		memcpy(objectID, id, id_len);
+		*objectIDLen = id_len;
+		return TEE_SUCCESS;
+	}
+	return TEE_ERROR_ITEM_NOT_FOUND;
 }

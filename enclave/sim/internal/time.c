@@ -3,7 +3,10 @@
  *
  * TEE_GetSystemTime is monotonic (CLOCK_MONOTONIC), as GP allows and as
  * OP-TEE's system time behaves (it is not wall-clock time). TEE_GetREETime
- * is wall-clock time. Persistent TA time is not simulated. The time
+ * is wall-clock time. TA persistent time is kept per process (an offset
+ * from the REE time set by TEE_SetTAPersistentTime), not across restarts:
+ * a TA instance that restarts sees TEE_ERROR_TIME_NOT_SET again, which GP
+ * allows (the time may need resetting after a TEE restart). The time
  * functions are weak so that the TA host may override them (e.g. to make
  * TEE_Wait return TEE_ERROR_CANCEL on cancellation).
  */
@@ -49,6 +52,52 @@ __attribute__((weak)) TEE_Result TEE_Wait(uint32_t timeout)
 	ts.tv_nsec = (long)(timeout % 1000) * 1000000L;
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
+	return TEE_SUCCESS;
+}
+
+/* Milliseconds of REE time at which persistent time 0 was; valid once set. */
+static int64_t g_ta_time_base_ms;
+static int g_ta_time_set;
+
+static int64_t ree_ms(void)
+{
+	TEE_Time t;
+
+	fill_time(CLOCK_REALTIME, &t);
+	return (int64_t)t.seconds * 1000 + t.millis;
+}
+
+__attribute__((weak)) TEE_Result TEE_GetTAPersistentTime(TEE_Time *time)
+{
+	int64_t ms;
+
+	if (!time)
+		TEE_Panic(TEE_ERROR_BAD_PARAMETERS);
+	if (!g_ta_time_set) {
+		time->seconds = 0;
+		time->millis = 0;
+		return TEE_ERROR_TIME_NOT_SET;
+	}
+	ms = ree_ms() - g_ta_time_base_ms;
+	if (ms < 0)
+		ms = 0;
+	if (ms / 1000 > UINT32_MAX) {
+		time->seconds = (uint32_t)(ms / 1000);
+		time->millis = (uint32_t)(ms % 1000);
+		return TEE_ERROR_OVERFLOW;
+	}
+	time->seconds = (uint32_t)(ms / 1000);
+	time->millis = (uint32_t)(ms % 1000);
+	return TEE_SUCCESS;
+}
+
+__attribute__((weak)) TEE_Result TEE_SetTAPersistentTime(const TEE_Time *time)
+{
+	if (!time || time->millis > 999)
+		TEE_Panic(TEE_ERROR_BAD_PARAMETERS);
+	g_ta_time_base_ms = ree_ms() -
+		((int64_t)time->seconds * 1000 + time->millis);
+	g_ta_time_set = 1;
 	return TEE_SUCCESS;
 }
 

@@ -1185,6 +1185,65 @@ static void t_many_sessions(void)
 	}
 }
 
+static void t_host_killed_from_outside(void)
+{
+	TEEC_Session s;
+	uint32_t o;
+	pid_t pid;
+
+	CHECK_RES(open_s(&s, &o), o, OK, TA);
+	pid = ta_pid(&s);
+	CHECK(pid > 0);
+	kill(pid, SIGKILL);	/* e.g. the OOM killer, while idle */
+	sleep_ms(20);
+	CHECK_RES(call_val(&s, SIM_TEST_CMD_GET_PID, TEEC_VALUE_OUTPUT, 0, 0,
+			   NULL, &o), o,
+		  TEEC_ERROR_TARGET_DEAD, TEEC_ORIGIN_TEE);
+	CHECK(pid_gone(pid));
+	TEEC_CloseSession(&s);
+}
+
+static void t_bad_ta_file(void)
+{
+	char dir[] = "/tmp/sim_test_badta.XXXXXX";
+	char path[256], *saved;
+	TEEC_Session s;
+	uint32_t o;
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/%s.so", dir, SIM_TEST_TA_UUID_STR);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	fputs("not an ELF file\n", f);
+	fclose(f);
+	saved = strdup(getenv("TEESPARK_SIM_TA_PATH"));
+	setenv("TEESPARK_SIM_TA_PATH", dir, 1);
+	CHECK_RES(open_s(&s, &o), o, TEEC_ERROR_BAD_FORMAT, TEEC_ORIGIN_TEE);
+	setenv("TEESPARK_SIM_TA_PATH", saved, 1);
+	free(saved);
+	unlink(path);
+	rmdir(dir);
+	/* The host that refused the file was reaped. */
+	CHECK(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD);
+}
+
+static void t_host_ignores_terminal_signals(void)
+{
+	TEEC_Session s;
+	uint32_t o;
+	pid_t pid;
+
+	CHECK_RES(open_s(&s, &o), o, OK, TA);
+	pid = ta_pid(&s);
+	kill(pid, SIGINT);	/* Ctrl-C reaches the whole process group */
+	kill(pid, SIGHUP);
+	sleep_ms(20);
+	CHECK(ta_pid(&s) == pid);
+	TEEC_CloseSession(&s);
+	CHECK(pid_gone(pid));
+}
+
 struct test {
 	const char *name;
 	void (*fn)(void);
@@ -1219,6 +1278,9 @@ static const struct test tests[] = {
 	{ "session_after_fork_in_parent", t_session_after_fork_in_parent },
 	{ "open_session_params", t_open_session_params },
 	{ "many_sessions", t_many_sessions },
+	{ "host_killed_from_outside", t_host_killed_from_outside },
+	{ "bad_ta_file", t_bad_ta_file },
+	{ "host_ignores_terminal_signals", t_host_ignores_terminal_signals },
 };
 
 static bool selected(int argc, char **argv, const char *name)
@@ -1261,6 +1323,11 @@ int main(int argc, char **argv)
 		fflush(stdout);
 	}
 	TEEC_FinalizeContext(&ctx);
+	/* Every TA host was reaped: no child (running or zombie) is left. */
+	if (waitpid(-1, NULL, WNOHANG) >= 0 || errno != ECHILD) {
+		fprintf(stderr, "FAIL: a TA host was left unreaped\n");
+		failures++;
+	}
 	printf("sim_test: %d run, %d failed\n", run, failures);
 	return failures ? 1 : (run ? 0 : 2);
 }

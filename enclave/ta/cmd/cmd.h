@@ -23,7 +23,10 @@ struct ta_session {
 TEE_Result cmd_get_info(struct ta_session *s, uint32_t param_types,
 			TEE_Param params[SHIM_NUM_PARAMS]);
 
-/* cmd_keys.c */
+/* cmd_keys.c. INSTALL_DEV_KEY copies the key from shared memory into the
+ * slot (the host supplied it, so it is not secret from the host; it is never
+ * logged or returned); NEW_QUERY_KEY draws it from TEE_GenerateRandom.
+ * Leaks: slot numbers.  Hides: keys (from everything but INSTALL's caller). */
 TEE_Result cmd_install_dev_key(struct ta_session *s, uint32_t param_types,
 			       TEE_Param params[SHIM_NUM_PARAMS]);
 TEE_Result cmd_new_query_key(struct ta_session *s, uint32_t param_types,
@@ -31,11 +34,14 @@ TEE_Result cmd_new_query_key(struct ta_session *s, uint32_t param_types,
 TEE_Result cmd_clear_key(struct ta_session *s, uint32_t param_types,
 			 TEE_Param params[SHIM_NUM_PARAMS]);
 
-/* cmd_reseal_blocks.c */
+/* cmd_reseal_blocks.c.
+ * Leaks: block count, sizes and headers, which block failed.  Hides: rows. */
 TEE_Result cmd_reseal_blocks(struct ta_session *s, uint32_t param_types,
 			     TEE_Param params[SHIM_NUM_PARAMS]);
 
-/* cmd_sort_blocks.c */
+/* cmd_sort_blocks.c.
+ * Leaks: block count, row count, row size, rows_per_block, the key column
+ * list, which input block failed.  Hides: rows, keys, their order. */
 TEE_Result cmd_sort_blocks(struct ta_session *s, uint32_t param_types,
 			   TEE_Param params[SHIM_NUM_PARAMS]);
 

@@ -52,11 +52,12 @@ TEE_Result block_gcm_read_header(const uint8_t *sealed, size_t avail,
 				 struct ts_block_header *hdr);
 
 /* Open the block at `sealed` whose header copy `hdr` passed
- * block_gcm_read_header. The ciphertext and tag are first copied into TA
- * memory (`pt`, then decrypted in place) so that GCM authenticates and
- * decrypts the same bytes even if the host rewrites shared memory during the
- * call. `pt` must hold hdr->ciphertext_size bytes. On a tag mismatch `pt` is
- * zeroed and TS_ERROR_BLOCK_AUTH returned.
+ * block_gcm_read_header. The tag and the ciphertext are copied into TA
+ * memory (the ciphertext into `pt`, chunk by chunk, each chunk decrypted in
+ * place while it is in cache) so that GCM authenticates and decrypts the
+ * same bytes even if the host rewrites shared memory during the call.
+ * `pt` must hold hdr->ciphertext_size bytes. On a tag mismatch all of `pt`
+ * is zeroed and TS_ERROR_BLOCK_AUTH returned.
  * Leaks: ciphertext size, header (public), whether the tag verified.
  * Hides: plaintext, key. */
 TEE_Result block_gcm_open(struct block_gcm *g, const struct ts_block_header *hdr,

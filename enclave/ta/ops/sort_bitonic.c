@@ -92,7 +92,12 @@ static inline __attribute__((always_inline)) void cx_range_body(
 static void cx_range_gen(const struct sorter *s, size_t i, size_t j,
 		size_t cnt, int desc)
 {
-	if (s->key_words == 1)
+	/* Constant shapes let the compiler unroll ct_cswap fully. */
+	if (s->key_words == 1 && s->rec_size == 32)
+		cx_range_body(s->recs, 32, 1, i, j, cnt, desc);
+	else if (s->key_words == 1 && s->rec_size == 64)
+		cx_range_body(s->recs, 64, 1, i, j, cnt, desc);
+	else if (s->key_words == 1)
 		cx_range_body(s->recs, s->rec_size, 1, i, j, cnt, desc);
 	else
 		cx_range_body(s->recs, s->rec_size, s->key_words, i, j, cnt, desc);

@@ -36,7 +36,7 @@ int main(void)
 	uint8_t rows[N_ROWS * ROW_SIZE], got[N_ROWS * ROW_SIZE];
 	size_t in_len = th_sealed_size(N_ROWS, ROW_SIZE, 64);
 	size_t out_cap = th_sealed_size(N_ROWS, ROW_SIZE, 50), out_len = out_cap;
-	uint8_t *in = malloc(in_len), *out = malloc(out_cap);
+	uint8_t *in = malloc(in_len), *out = malloc(out_cap), *re = malloc(out_cap);
 	TEE_Param p[4];
 	void *s;
 	uint32_t i, unordered = 0;
@@ -101,8 +101,8 @@ int main(void)
 	memset(p, 0, sizeof(p));
 	p[0].memref.buffer = out;
 	p[0].memref.size = out_len;
-	p[1].memref.buffer = in;
-	p[1].memref.size = in_len;
+	p[1].memref.buffer = re;
+	p[1].memref.size = out_cap;
 	p[2].value.a = 1;
 	p[2].value.b = 0;
 	res = th_invoke(s, TA_TEESPARK_CMD_RESEAL_BLOCKS,
@@ -111,7 +111,7 @@ int main(void)
 					TEE_PARAM_TYPE_VALUE_INPUT,
 					TEE_PARAM_TYPE_VALUE_OUTPUT), p);
 	if (res != TEE_SUCCESS ||
-	    th_open_table(key_in, in, p[1].memref.size, rows, sizeof(rows),
+	    th_open_table(key_in, re, p[1].memref.size, rows, sizeof(rows),
 			  NULL, 0, NULL) != N_ROWS ||
 	    memcmp(rows, got, sizeof(got)) != 0) {
 		fprintf(stderr, "RESEAL_BLOCKS failed 0x%x\n", res);
@@ -122,6 +122,7 @@ int main(void)
 	TA_DestroyEntryPoint();
 	free(in);
 	free(out);
+	free(re);
 	printf("ct_sort_harness: SORT_BLOCKS + RESEAL_BLOCKS ran\n");
 	return 0;
 }

@@ -13,7 +13,8 @@ const char ct_program_name[] = "ct_sort_bitonic";
 void ct_run(void)
 {
 	static const size_t shapes[][2] = {
-		{ 16, 1 }, { 8, 1 }, { 24, 2 }, { 32, 3 }, { 64, 1 }, { 72, 2 }
+		{ 16, 1 }, { 8, 1 }, { 24, 2 }, { 32, 1 }, { 32, 3 }, { 64, 1 },
+		{ 72, 2 }
 	};
 	size_t s, k;
 

@@ -98,9 +98,10 @@ static void check_one(size_t n, size_t rec_size, size_t kw, enum family fam)
 	free(want);
 }
 
-/* (rec_size, key_words) shapes: 16/1 is the AVX2 path, the rest general. */
+/* (rec_size, key_words) shapes: 16/1 is the AVX2 path, 32/1 and 64/1 the
+ * constant-size general path, the rest the fully general one. */
 static const size_t shapes[][2] = {
-	{ 16, 1 }, { 8, 1 }, { 24, 1 }, { 64, 1 }, { 16, 2 }, { 24, 2 },
+	{ 16, 1 }, { 8, 1 }, { 24, 1 }, { 32, 1 }, { 64, 1 }, { 16, 2 }, { 24, 2 },
 	{ 32, 3 }, { 40, 4 }, { 72, 2 }
 };
 

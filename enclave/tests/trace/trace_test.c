@@ -274,11 +274,11 @@ struct kernel {
 	const char *name;
 	runner run;
 	int is_control;          /* 1: must NOT be trace-equal */
-	size_t widths[4][2];     /* (rec_size, key_words); {0,0} ends */
+	size_t widths[5][2];     /* (rec_size, key_words); {0,0} ends */
 };
 
 static const struct kernel kernels[] = {
-	{ "sort_bitonic", run_sort, 0, { { 16, 1 }, { 24, 2 }, { 64, 1 }, { 0, 0 } } },
+	{ "sort_bitonic", run_sort, 0, { { 16, 1 }, { 24, 2 }, { 32, 1 }, { 64, 1 }, { 0, 0 } } },
 	{ "compact_or", run_compact, 0, { { 16, 0 }, { 13, 0 }, { 0, 0 } } },
 	{ "scan_prefix", run_prefix, 0, { { 8, 0 }, { 0, 0 } } },
 	{ "scan_segmented", run_segmented, 0, { { 8, 0 }, { 0, 0 } } },

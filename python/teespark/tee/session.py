@@ -141,6 +141,8 @@ class TaSession:
         Raises:
             EnclaveUnavailableError: the session is closed, or the TA cannot
                 be opened again.
+
+        Reveals: that a new TA instance was started.
         """
         with self._lock:
             if self._closed:
@@ -268,6 +270,8 @@ class TaSession:
             Cancellation is cooperative: the call ends with
             :class:`~teespark.errors.EnclaveCancelledError` only if the TA
             checks for it.
+
+        Reveals: that the caller gave up on the running command.
         """
         with self._handle_lock:
             handle = self._box[0]
@@ -276,5 +280,15 @@ class TaSession:
             return bool(self._lib.tsca_request_cancel(handle))
 
     def alloc_shared(self, size: int, *, direction: str = "inout") -> SharedMemory:
-        """Allocate shared memory usable with this session (and any other)."""
+        """Allocate shared memory usable with this session (and any other).
+
+        Args:
+            size: bytes.
+            direction: ``"in"``, ``"out"`` or ``"inout"``.
+
+        Returns:
+            A :class:`~teespark.tee.shared_memory.SharedMemory`.
+
+        Reveals: the size.
+        """
         return SharedMemory(size, direction=direction)  # type: ignore[arg-type]

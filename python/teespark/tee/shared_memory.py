@@ -92,14 +92,19 @@ class SharedMemory:
         writes appear in ``buffer`` when each call returns.
 
         Args:
-            buffer: a writable C-contiguous buffer.
+            buffer: a non-empty writable C-contiguous buffer.
             direction: ``"in"``, ``"out"`` or ``"inout"``.
 
         Returns:
             The registered region; :attr:`buffer` views the caller's buffer.
+
+        Reveals: the buffer's size; its contents are host memory anyway.
         """
         check_direction(direction, "SharedMemory.register")
         arr = byte_view(buffer, writable=True, where="SharedMemory.register")
+        if arr.nbytes == 0:
+            raise ValueError("SharedMemory.register: 'buffer' is empty; allocate "
+                             "SharedMemory(0) instead")
         self = cls.__new__(cls)
         self.direction = direction
         self._size = int(arr.nbytes)
@@ -111,7 +116,6 @@ class SharedMemory:
         lib = _abi.load()
         handle = ctypes.c_void_p()
         err = _abi.TscaError()
-        # A zero-length registration still needs a valid address.
         res = lib.tsca_shm_register(self._ptr, self._size, _DIR_FLAGS[direction],
                                     ctypes.byref(handle), ctypes.byref(err))
         if res != 0:

@@ -19,13 +19,14 @@ from typing import Union
 
 from teespark.errors import (
     BlockAuthenticationError,
+    BlockError,
     BlockFormatError,
     BlockSequenceError,
     EnclaveBadParametersError,
     EnclaveError,
     EnclaveShortBufferError,
     EnclaveUnavailableError,
-    TeesparkError,
+    KeySlotEmptyError,
 )
 from teespark.tee import _abi
 from teespark.tee import constants as c
@@ -177,7 +178,7 @@ class TaInfo:
     max_block_plaintext: int
 
 
-_BLOCK_ERRORS: dict[int, tuple[type[TeesparkError], str]] = {
+_BLOCK_ERRORS: dict[int, tuple[type[BlockError], str]] = {
     c.TS_ERROR_BLOCK_AUTH: (
         BlockAuthenticationError,
         "failed AES-GCM authentication: it was modified or sealed under another key; "
@@ -288,13 +289,10 @@ class TeesparkTA:
             if mapped is not None and exc.origin == c.TEEC_ORIGIN_TRUSTED_APP:
                 cls, why = mapped
                 index = error_value.a if error_value is not None else None
-                err = cls(f"{name}: input block {index} {why}")
-                err.block_index = index  # type: ignore[attr-defined]
-                err.code = exc.code  # type: ignore[attr-defined]
-                err.command = name  # type: ignore[attr-defined]
-                raise err from exc
+                raise cls(f"{name}: input block {index} {why}", block_index=index,
+                          code=exc.code, command=name) from exc
             if exc.code == c.TS_ERROR_KEY_SLOT_EMPTY:
-                raise EnclaveError(
+                raise KeySlotEmptyError(
                     f"{name}: a key slot named in the call is empty: install or "
                     "generate its key first (keys are lost when the TA restarts)",
                     code=exc.code, origin=exc.origin, command=name) from exc

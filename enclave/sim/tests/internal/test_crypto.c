@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sim_internal.h"
 #include "test_util.h"
@@ -224,6 +225,55 @@ static void test_gcm_streaming(void)
 
 	TEE_FreeOperation(enc);
 	TEE_FreeOperation(dec);
+	TEE_FreeTransientObject(k);
+}
+
+/* One operation alternating nonce lengths (TC17's 64-bit IV, TC16's
+ * 96-bit IV), and TEE_CopyOperation of a half-done encryption. */
+static void test_gcm_iv_switch_and_copy(void)
+{
+	struct gcm_case c16, c17;
+	TEE_ObjectHandle k;
+	TEE_OperationHandle enc, cp;
+	uint8_t ct[64], ct2[64], tag[16], tag2[16];
+	size_t n, tl;
+	int round;
+
+	load_case(&gcm_vecs[3], &c16);
+	load_case(&gcm_vecs[4], &c17);
+	k = make_key(TEE_TYPE_AES, c16.key, c16.key_len);
+	enc = make_op(TEE_ALG_AES_GCM, TEE_MODE_ENCRYPT, k, 256);
+	for (round = 0; round < 4; round++) {
+		const struct gcm_case *c = round % 2 ? &c16 : &c17;
+
+		n = sizeof(ct);
+		tl = sizeof(tag);
+		CHECK_RES(seal(enc, c, 128, ct, &n, tag, &tl), TEE_SUCCESS);
+		CHECK_MEM(ct, c->ct, c->ct_len);
+		CHECK_MEM(tag, c->tag, 16);
+	}
+
+	cp = make_op(TEE_ALG_AES_GCM, TEE_MODE_ENCRYPT, TEE_HANDLE_NULL, 256);
+	CHECK_RES(TEE_AEInit(enc, c16.iv, 12, 128, 0, 0), TEE_SUCCESS);
+	TEE_AEUpdateAAD(enc, c16.aad, c16.aad_len);
+	n = sizeof(ct);
+	CHECK_RES(TEE_AEUpdate(enc, c16.pt, 16, ct, &n), TEE_SUCCESS);
+	TEE_CopyOperation(cp, enc);
+	memcpy(ct2, ct, 16);
+	n = sizeof(ct) - 16;
+	tl = 16;
+	CHECK_RES(TEE_AEEncryptFinal(enc, c16.pt + 16, c16.pt_len - 16,
+				     ct + 16, &n, tag, &tl), TEE_SUCCESS);
+	n = sizeof(ct2) - 16;
+	tl = 16;
+	CHECK_RES(TEE_AEEncryptFinal(cp, c16.pt + 16, c16.pt_len - 16,
+				     ct2 + 16, &n, tag2, &tl), TEE_SUCCESS);
+	CHECK_MEM(ct, c16.ct, c16.ct_len);
+	CHECK_MEM(ct2, c16.ct, c16.ct_len);
+	CHECK_MEM(tag, c16.tag, 16);
+	CHECK_MEM(tag2, c16.tag, 16);
+	TEE_FreeOperation(cp);
+	TEE_FreeOperation(enc);
 	TEE_FreeTransientObject(k);
 }
 
@@ -658,7 +708,7 @@ static void ref_hmac(const uint8_t *key, size_t key_len, const uint8_t *msg,
 static void test_hmac(void)
 {
 	uint8_t key[200], msg[300], mac[32], want[32];
-	size_t n, i, key_len;
+	size_t n, key_len;
 	TEE_ObjectHandle k, o = TEE_HANDLE_NULL;
 	TEE_OperationHandle op = TEE_HANDLE_NULL;
 	TEE_Attribute a;
@@ -868,10 +918,80 @@ static void test_random(void)
 	EXPECT_PANIC(TEE_GenerateRandom(NULL, 4));
 }
 
+/* Asymmetric and key-derivation entry points exist but panic: the
+ * simulator never allocates such operations. */
+static void test_not_simulated(void)
+{
+	TEE_OperationHandle op = make_op(TEE_ALG_SHA256, TEE_MODE_DIGEST,
+					 TEE_HANDLE_NULL, 0);
+	uint8_t b[8];
+	size_t n = sizeof(b);
+
+	CHECK_RES(TEE_AllocateOperation(&op, TEE_ALG_RSASSA_PKCS1_PSS_MGF1_SHA256,
+					TEE_MODE_SIGN, 2048),
+		  TEE_ERROR_NOT_SUPPORTED);
+	op = make_op(TEE_ALG_SHA256, TEE_MODE_DIGEST, TEE_HANDLE_NULL, 0);
+	EXPECT_PANIC(TEE_AsymmetricSignDigest(op, NULL, 0, b, 8, b, &n));
+	EXPECT_PANIC(TEE_AsymmetricVerifyDigest(op, NULL, 0, b, 8, b, 8));
+	EXPECT_PANIC(TEE_AsymmetricEncrypt(op, NULL, 0, b, 8, b, &n));
+	EXPECT_PANIC(TEE_AsymmetricDecrypt(op, NULL, 0, b, 8, b, &n));
+	EXPECT_PANIC(TEE_DeriveKey(op, NULL, 0, TEE_HANDLE_NULL));
+	TEE_FreeOperation(op);
+}
+
+static void test_time(void)
+{
+	TEE_Time t0, t1, p;
+
+	TEE_GetSystemTime(&t0);
+	CHECK_RES(TEE_Wait(20), TEE_SUCCESS);
+	TEE_GetSystemTime(&t1);
+	CHECK((t1.seconds - t0.seconds) * 1000 + t1.millis - t0.millis >= 19);
+	TEE_GetREETime(&t0);
+	CHECK(t0.seconds > 1600000000u);	/* wall clock, after 2020 */
+	CHECK_RES(TEE_GetTAPersistentTime(&p), TEE_ERROR_TIME_NOT_SET);
+	p.seconds = 1000;
+	p.millis = 500;
+	CHECK_RES(TEE_SetTAPersistentTime(&p), TEE_SUCCESS);
+	CHECK_RES(TEE_GetTAPersistentTime(&p), TEE_SUCCESS);
+	CHECK(p.seconds == 1000 || p.seconds == 1001);
+}
+
+/* Log lines: OP-TEE format, filtered by TEESPARK_TA_LOG_LEVEL (set to
+ * "info" by main before the first log call). */
+static void test_trace(void)
+{
+	char path[] = "/tmp/sim_trace_XXXXXX", buf[512];
+	int fd = mkstemp(path), saved = dup(2);
+	ssize_t n;
+
+	CHECK(fd >= 0 && saved >= 0);
+	dup2(fd, 2);
+	EMSG("error %d", 42);
+	IMSG("info %s", "x");
+	DMSG("debug line");
+	FMSG("flow line");
+	EMSG_RAW("raw");
+	dup2(saved, 2);
+	close(saved);
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	unlink(path);
+	buf[n > 0 ? n : 0] = '\0';
+	CHECK(strstr(buf, "E/TA: test_trace:") != NULL);
+	CHECK(strstr(buf, " error 42\n") != NULL);
+	CHECK(strstr(buf, "I/TA: test_trace:") && strstr(buf, " info x\n"));
+	CHECK(!strstr(buf, "debug line") && !strstr(buf, "flow line"));
+	CHECK(strstr(buf, "\nraw\n") != NULL);
+	CHECK(sim_trace_get_level() == TRACE_INFO);
+}
+
 int main(void)
 {
+	setenv("TEESPARK_TA_LOG_LEVEL", "info", 1);
 	test_gcm_kat();
 	test_gcm_streaming();
+	test_gcm_iv_switch_and_copy();
 	test_gcm_tag_lengths();
 	test_gcm_tamper();
 	test_gcm_short_buffer();
@@ -881,5 +1001,8 @@ int main(void)
 	test_hmac();
 	test_rules();
 	test_random();
+	test_not_simulated();
+	test_time();
+	test_trace();
 	TEST_SUMMARY("sim_internal_crypto_test");
 }

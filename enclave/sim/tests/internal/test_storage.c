@@ -350,12 +350,13 @@ static void test_tamper(void)
 	CHECK_RES(read_obj("tamper", buf, sizeof(buf), &n), TEE_SUCCESS);
 	CHECK(n == 10 && !memcmp(buf, "0123456789", 10));
 
-	/* Another object's (valid) file under this name. */
-	CHECK_RES(TEE_CreatePersistentObject(TEE_STORAGE_PRIVATE, "other", 5,
+	/* Another object's (valid) file, same id length, same data, under
+	 * this name. */
+	CHECK_RES(TEE_CreatePersistentObject(TEE_STORAGE_PRIVATE, "other1", 6,
 					     ALL | TEE_DATA_FLAG_OVERWRITE,
 					     TEE_HANDLE_NULL, "0123456789",
 					     10, NULL), TEE_SUCCESS);
-	path_of(q, sizeof(q), DIR_A, "6f74686572");
+	path_of(q, sizeof(q), DIR_A, "6f7468657231");
 	olen = read_file(q, other, sizeof(other));
 	write_file(p, other, olen);
 	CHECK_RES(TEE_OpenPersistentObject(TEE_STORAGE_PRIVATE, "tamper", 6,
@@ -466,6 +467,70 @@ static void test_key_object(void)
 	TEE_FreeTransientObject(t);
 }
 
+/* Enumeration lists exactly this TA's objects, with their info. */
+static void test_enumerate(void)
+{
+	static const TEE_UUID uuid_c = { 0xc0c0c0c0, 0x0001, 0x0002,
+		{ 3, 3, 3, 3, 3, 3, 3, 3 } };
+	TEE_ObjectEnumHandle e = TEE_HANDLE_NULL;
+	TEE_ObjectInfo info;
+	uint8_t id[TEE_OBJECT_ID_MAX_LEN];
+	size_t id_len;
+	int seen_e1 = 0, seen_e22 = 0, seen_empty = 0, other = 0, round;
+	char p[4096];
+	int fd;
+
+	use_uuid(&uuid_c);
+	CHECK_RES(TEE_CreatePersistentObject(TEE_STORAGE_PRIVATE, "e1", 2, ALL,
+					     TEE_HANDLE_NULL, "1", 1, NULL),
+		  TEE_SUCCESS);
+	CHECK_RES(TEE_CreatePersistentObject(TEE_STORAGE_PRIVATE, "e22", 3,
+					     ALL, TEE_HANDLE_NULL, "22", 2,
+					     NULL), TEE_SUCCESS);
+	CHECK_RES(TEE_CreatePersistentObject(TEE_STORAGE_PRIVATE, "", 0, ALL,
+					     TEE_HANDLE_NULL, NULL, 0, NULL),
+		  TEE_SUCCESS);
+	/* Stray files that are not objects are skipped. */
+	snprintf(p, sizeof(p), "%s/c0c0c0c0-0001-0002-0303-030303030303/"
+		 "tmp-junk", base);
+	fd = open(p, O_CREAT | O_WRONLY, 0600);
+	CHECK(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+
+	CHECK_RES(TEE_AllocatePersistentObjectEnumerator(&e), TEE_SUCCESS);
+	id_len = sizeof(id);
+	CHECK_RES(TEE_GetNextPersistentObject(e, &info, id, &id_len),
+		  TEE_ERROR_ITEM_NOT_FOUND);	/* not started */
+	for (round = 0; round < 2; round++) {
+		seen_e1 = seen_e22 = seen_empty = other = 0;
+		CHECK_RES(TEE_StartPersistentObjectEnumerator(
+				e, TEE_STORAGE_PRIVATE), TEE_SUCCESS);
+		for (;;) {
+			id_len = sizeof(id);
+			if (TEE_GetNextPersistentObject(e, &info, id,
+							&id_len) != TEE_SUCCESS)
+				break;
+			if (id_len == 2 && !memcmp(id, "e1", 2))
+				seen_e1 += info.dataSize == 1;
+			else if (id_len == 3 && !memcmp(id, "e22", 3))
+				seen_e22 += info.dataSize == 2 &&
+					    info.objectType == TEE_TYPE_DATA;
+			else if (id_len == 0)
+				seen_empty++;
+			else
+				other++;
+		}
+		CHECK(seen_e1 == 1 && seen_e22 == 1 && seen_empty == 1 &&
+		      other == 0);
+		TEE_ResetPersistentObjectEnumerator(e);
+	}
+	CHECK_RES(TEE_StartPersistentObjectEnumerator(e, 0x12345),
+		  TEE_ERROR_ITEM_NOT_FOUND);
+	TEE_FreePersistentObjectEnumerator(e);
+	use_uuid(&uuid_a);
+}
+
 /* Atomic writes leave no temporary files behind. */
 static void test_no_temp_files(void)
 {
@@ -504,6 +569,7 @@ int main(void)
 	test_tamper();
 	test_isolation();
 	test_key_object();
+	test_enumerate();
 	test_no_temp_files();
 	TEST_SUMMARY("sim_internal_storage_test");
 }
