@@ -168,7 +168,7 @@ $(SIM_CT_MEMCMP_BIN): sim/tests/sim_ct_memcompare.c $(SIM_INTERNAL_LIB)
 .PHONY: sim-test
 sim-test: $(SIM_TEST_BIN) $(SIM_INPROC_TEST_BIN) $(SIM_CT_MEMCMP_BIN) \
 		$(SIM_TEST_TA) $(SIM_LIBTEEC) $(SIM_TA_HOST)
-	TEESPARK_SIM_TA_PATH=$(BUILD)/test-ta $(SIM_TEST_BIN)
+	TEESPARK_SIM_TA_PATH=$(abspath $(BUILD))/test-ta $(SIM_TEST_BIN)
 	$(SIM_INPROC_TEST_BIN)
 	@command -v valgrind >/dev/null || \
 		{ echo "sim-test: valgrind not found (apt-get install valgrind)"; exit 1; }

@@ -5,14 +5,18 @@
 #
 # Outputs
 #   $(BUILD)/lib/ta/83c7c701-68cf-4ff1-9ff7-4ba80b8f66ec.so   the TA
-#   $(BUILD)/tests/test_ta_commands, test_ta_sort              C tests
+#   $(BUILD)/tests/test_ta_commands, test_ta_sort              C tests,
+#   $(BUILD)/tests/test_ta_process                             in-process
+#                                                              and via libteec
 #   $(BUILD)/tests/ct_sort_harness[_leaky]                     ctgrind
 #   $(BUILD)/bench/bench_ta_commands                           JSON lines
 #
 # Test runners (in TESTS):
 #   make -C enclave ta-test   commands in-process against OpenSSL; the sort
 #                             against a qsort reference; a 1 MiB-heap run for
-#                             the out-of-memory path; sub.mk lists every source
+#                             the out-of-memory path; the TA .so through
+#                             libteec and the TA host (incl. cancellation);
+#                             sub.mk lists every source
 #   make -C enclave ta-ct     SORT_BLOCKS + RESEAL_BLOCKS under valgrind with
 #                             decrypted data marked secret; the leaky variant
 #                             (branchy insertion sort) must be caught
@@ -51,7 +55,8 @@ $(TA_SIM_SO): $(TA_OBJS) $(OPS_OBJS) $(TA_PROPS_OBJ)
 
 TA_TEST_OBJ := $(BUILD)/obj/ta-tests
 TA_TEST_CFLAGS := $(HOST_CFLAGS) $(SIM_TA_CFLAGS) -I$(TA_INCLUDE) -DTEESPARK_SIM
-TA_HARNESS_OBJ := $(TA_TEST_OBJ)/ta_harness.o
+TA_TESTLIB_OBJ := $(TA_TEST_OBJ)/ta_testlib.o
+TA_HARNESS_OBJ := $(TA_TEST_OBJ)/ta_harness.o $(TA_TESTLIB_OBJ)
 TA_TEST_LIBS := $(SIM_INTERNAL_LIB) $(SIM_HOST_LIBS) -lm
 # What a harness links: the TA exactly as shipped, minus nothing.
 TA_INPROC_OBJS := $(TA_OBJS) $(OPS_OBJS) $(TA_PROPS_OBJ) $(TA_HARNESS_OBJ)
@@ -60,6 +65,7 @@ TA_TEST_COMMANDS := $(BUILD)/tests/test_ta_commands
 TA_TEST_SORT := $(BUILD)/tests/test_ta_sort
 TA_CT_HARNESS := $(BUILD)/tests/ct_sort_harness
 TA_CT_HARNESS_LEAKY := $(BUILD)/tests/ct_sort_harness_leaky
+TA_TEST_PROCESS := $(BUILD)/tests/test_ta_process
 TA_BENCH := $(BUILD)/bench/bench_ta_commands
 
 $(TA_TEST_OBJ)/%.o: ta/tests/%.c
@@ -70,6 +76,13 @@ $(TA_TEST_COMMANDS) $(TA_TEST_SORT) $(TA_CT_HARNESS): $(BUILD)/tests/%: \
 		$(TA_TEST_OBJ)/%.o $(TA_INPROC_OBJS) $(SIM_INTERNAL_LIB)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $< $(TA_INPROC_OBJS) $(TA_TEST_LIBS)
+
+# Through libteec and the TA host, like the product: links no TA code.
+$(TA_TEST_PROCESS): $(TA_TEST_OBJ)/test_ta_process.o $(TA_TESTLIB_OBJ) \
+		$(SIM_LIBTEEC)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $< $(TA_TESTLIB_OBJ) -L$(BUILD)/lib -lteec \
+		-Wl,-rpath,$(abspath $(BUILD)/lib) -lcrypto -lpthread
 
 $(TA_BENCH): $(TA_TEST_OBJ)/bench_ta_commands.o $(TA_INPROC_OBJS) \
 		$(SIM_INTERNAL_LIB)
@@ -101,8 +114,8 @@ TA_TEST_ENV := TEESPARK_SIM_STORAGE_DIR=$(abspath $(BUILD))/tests/ta-storage \
 	TEESPARK_TA_LOG_LEVEL=0
 
 .PHONY: ta-test ta-ct ta-submk-check
-ta-test: $(TA_TEST_COMMANDS) $(TA_TEST_SORT) $(TA_BENCH) $(TA_SIM_SO) \
-		ta-submk-check
+ta-test: $(TA_TEST_COMMANDS) $(TA_TEST_SORT) $(TA_TEST_PROCESS) $(TA_BENCH) \
+		$(TA_SIM_SO) $(SIM_TA_HOST) ta-submk-check
 	@mkdir -p $(BUILD)/tests/ta-storage
 	$(TA_TEST_ENV) $(TA_TEST_COMMANDS)
 	$(TA_TEST_ENV) $(TA_TEST_SORT)
@@ -111,6 +124,7 @@ ta-test: $(TA_TEST_COMMANDS) $(TA_TEST_SORT) $(TA_BENCH) $(TA_SIM_SO) \
 		test_sort_tamper_reports_block
 	$(TA_TEST_ENV) TEESPARK_TA_DATA_SIZE=1048576 $(TA_TEST_COMMANDS) \
 		test_get_info_reports_abi_and_limits
+	$(TA_TEST_ENV) TEESPARK_SIM_TA_PATH=$(BUILD)/lib/ta $(TA_TEST_PROCESS)
 	$(TA_BENCH) --small >/dev/null
 
 # Every TA source (not tests, not *_ref.c, not ops/trace.c) is in sub.mk, and

@@ -115,11 +115,8 @@ def py_cmp_value(col: Column, a, b) -> int:
         an, bn = math.isnan(a), math.isnan(b)
         if an or bn:
             r = (an > bn) - (an < bn)         # NaN last, all NaNs equal
-        elif a != b:
-            r = -1 if a < b else 1
-        else:                                  # -0.0 before +0.0
-            sa, sb = math.copysign(1, a) < 0, math.copysign(1, b) < 0
-            r = (sb > sa) - (sb < sa)
+        else:                                  # Spark: -0.0 == +0.0
+            r = (a > b) - (a < b)
     else:
         if col.type == KEY_BYTES:
             a, b = bytes(a).ljust(col.width, b"\0"), bytes(b).ljust(col.width, b"\0")

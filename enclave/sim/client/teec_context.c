@@ -27,8 +27,6 @@
 
 #include "teec_internal.h"
 
-#define SIM_CTX_MAGIC 0x7ee5c7c0	/* stored in imp.fd; not an fd */
-
 static pthread_once_t sim_dir_once = PTHREAD_ONCE_INIT;
 static char sim_dir[PATH_MAX];
 static uint64_t sim_shm_counter;

@@ -51,6 +51,10 @@ struct sim_session {
 	uint64_t arena_id;
 };
 
+/* Stored in TEEC_Context.imp.fd while the context is initialised (the
+ * simulator has no device fd; the value is never used as one). */
+#define SIM_CTX_MAGIC 0x7ee5c7c0
+
 extern pthread_mutex_t sim_lock;
 
 /* Allocates a process-unique shared-memory id (never 0, never reused). */

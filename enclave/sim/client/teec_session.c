@@ -554,8 +554,8 @@ TEEC_Result TEEC_OpenSession(TEEC_Context *context, TEEC_Session *session,
 	struct sim_session *s;
 	TEEC_Result res;
 
-	if (!context || !session || !destination ||
-	    !sim_login_ok(connectionMethod, connectionData)) {
+	if (!context || context->imp.fd != SIM_CTX_MAGIC || !session ||
+	    !destination || !sim_login_ok(connectionMethod, connectionData)) {
 		res = TEEC_ERROR_BAD_PARAMETERS;
 		goto out;
 	}

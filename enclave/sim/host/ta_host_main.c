@@ -87,6 +87,27 @@ static void *resolve(const char *name)
 	return p;
 }
 
+/* Like OP-TEE's loader: the TA must be the one its file name claims. */
+static void check_uuid(void)
+{
+	const struct sim_uuid *u = &ta.props->uuid;
+	const char *base = strrchr(ta.path, '/');
+	char want[48];
+
+	base = base ? base + 1 : ta.path;
+	snprintf(want, sizeof(want),
+		 "%08" PRIx32 "-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x.so",
+		 u->timeLow, u->timeMid, u->timeHiAndVersion,
+		 u->clockSeqAndNode[0], u->clockSeqAndNode[1],
+		 u->clockSeqAndNode[2], u->clockSeqAndNode[3],
+		 u->clockSeqAndNode[4], u->clockSeqAndNode[5],
+		 u->clockSeqAndNode[6], u->clockSeqAndNode[7]);
+	if (strcmp(base, want) != 0) {
+		sim_log("TA file %s holds TA %.36s", base, want);
+		ta.load_error = TEE_ERROR_BAD_FORMAT;
+	}
+}
+
 static void load_ta(void)
 {
 	ta.dl = dlopen(ta.path, RTLD_NOW | RTLD_LOCAL);
@@ -110,7 +131,9 @@ static void load_ta(void)
 		sim_log("TA %s built for sim_ta_props ABI %" PRIu32 ", host has %d",
 			ta.path, ta.props->abi, SIM_TA_PROPS_ABI);
 		ta.load_error = TEE_ERROR_BAD_FORMAT;
+		return;
 	}
+	check_uuid();
 }
 
 static struct sim_map *find_map(uint64_t id)
@@ -443,6 +466,7 @@ int main(int argc, char **argv)
 	closefrom(SIM_HOST_CTRL_FD + 1);
 
 	ta.path = argv[1];
+	/* Until the TA's own UUID is known: the file name's first 8 chars. */
 	base = strrchr(ta.path, '/');
 	snprintf(sim_rt.prefix, sizeof(sim_rt.prefix), "[ta %.8s]",
 		 base ? base + 1 : ta.path);
@@ -458,9 +482,6 @@ int main(int argc, char **argv)
 	if (!ta.load_error && (ta.props->flags & TA_FLAG_SINGLE_INSTANCE))
 		sim_log("note: TA_FLAG_SINGLE_INSTANCE is not simulated; each "
 			"session gets its own instance");
-	if (ta.load_error)
-		snprintf(sim_rt.prefix, sizeof(sim_rt.prefix), "[ta %.8s]",
-			 base ? base + 1 : ta.path);
 
 	stack = SIM_STACK_SLACK;
 	if (!ta.load_error)

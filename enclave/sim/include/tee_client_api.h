@@ -121,8 +121,9 @@ extern "C" {
 typedef uint32_t TEEC_Result;
 
 /*
- * imp.fd: unused by the simulator (-1); reg_mem / memref_null: capabilities
- * as OP-TEE records them (the simulator reports true for both).
+ * imp.fd: OP-TEE's device fd; the simulator stores a marker there while the
+ * context is initialised (-1 after TEEC_FinalizeContext).  reg_mem /
+ * memref_null: capabilities as OP-TEE records them (true for both).
  */
 typedef struct {
 	struct {

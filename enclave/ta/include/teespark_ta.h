@@ -153,7 +153,7 @@ struct ts_block_header {
 /* Key column types; widths in bytes. */
 #define TS_KEY_UINT 1      /* unsigned little-endian integer, width 1, 2, 4 or 8 */
 #define TS_KEY_INT 2       /* two's complement little-endian, width 1, 2, 4 or 8 */
-#define TS_KEY_FLOAT64 3   /* IEEE-754 double, width 8; -0.0 < +0.0, NaN last */
+#define TS_KEY_FLOAT64 3   /* IEEE-754 double, width 8; Spark order: -0.0 == +0.0, NaN last */
 #define TS_KEY_BYTES 4     /* byte string compared lexicographically, width 1..256 */
 
 struct ts_sort_key {

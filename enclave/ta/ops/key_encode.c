@@ -83,15 +83,21 @@ static uint64_t load_le(const uint8_t *p, uint32_t width)
 }
 
 /* Map a binary64 bit pattern to a word whose unsigned order is the order of
- * key_encode.h: negative numbers (sign set) get all bits inverted, others
- * get the sign bit set; then every NaN (exponent all ones, mantissa not
- * zero) becomes all ones, above +inf (0xfff0...).
+ * key_encode.h: -0.0 first becomes +0.0 (Spark compares them equal), then
+ * negative numbers (sign set) get all bits inverted, others get the sign bit
+ * set; then every NaN (exponent all ones, mantissa not zero) becomes all
+ * ones, above +inf (0xfff0...).
  * Leaks: nothing.  Hides: the value. */
 static uint64_t float64_word(uint64_t bits)
 {
-	uint32_t neg = (uint32_t)(bits >> 63);
-	uint32_t nan = ct_u64_gt(bits & ~SIGN64, F64_EXP_MASK);
-	uint64_t w = ct_u64_mux(neg, ~bits, bits ^ SIGN64);
+	uint32_t neg_zero = ct_u64_eq(bits, SIGN64);
+	uint32_t neg, nan;
+	uint64_t w;
+
+	bits = ct_u64_mux(neg_zero, 0, bits);
+	neg = (uint32_t)(bits >> 63);
+	nan = ct_u64_gt(bits & ~SIGN64, F64_EXP_MASK);
+	w = ct_u64_mux(neg, ~bits, bits ^ SIGN64);
 
 	return ct_u64_mux(nan, ~(uint64_t)0, w);
 }

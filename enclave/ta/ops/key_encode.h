@@ -28,8 +28,8 @@
  * Order per type (ascending; descending = the exact reverse, NaN first):
  *   UINT:    numeric.
  *   INT:     numeric (signed).
- *   FLOAT64: IEEE total order except that all NaNs are one value:
- *            -inf < ... < -0.0 < +0.0 < ... < +inf < NaN.
+ *   FLOAT64: Spark SQL's order for doubles (SQLOrderingUtil.compareDoubles):
+ *            -inf < ... < -0.0 == +0.0 < ... < +inf < NaN, all NaNs equal.
  *   BYTES:   lexicographic by unsigned byte value over the full width (a
  *            shorter string padded with zero bytes equals itself padded).
  * Several columns compare lexicographically in the order given.

@@ -39,7 +39,8 @@ static int64_t get_i(const uint8_t *p, uint32_t width)
 	}
 }
 
-/* -inf < ... < -0.0 < +0.0 < ... < +inf < NaN, all NaNs equal. */
+/* Spark SQL's double order: -inf < ... < -0.0 == +0.0 < ... < +inf < NaN,
+ * all NaNs equal. */
 static int cmp_f64(double x, double y)
 {
 	int xn = isnan(x), yn = isnan(y);
@@ -50,9 +51,7 @@ static int cmp_f64(double x, double y)
 		return -1;
 	if (x > y)
 		return 1;
-	if (x == 0.0 && y == 0.0)  /* -0.0 before +0.0 */
-		return (signbit(y) != 0) - (signbit(x) != 0);
-	return 0;
+	return 0;  /* equal, including -0.0 == +0.0 */
 }
 
 int ref_key_cmp_rows(const uint8_t *a, const uint8_t *b,

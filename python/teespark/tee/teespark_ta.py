@@ -57,7 +57,7 @@ class SortKey:
     Args:
         type: ``TS_KEY_UINT``/``"uint"`` (width 1, 2, 4, 8),
             ``TS_KEY_INT``/``"int"`` (1, 2, 4, 8), ``TS_KEY_FLOAT64``/``"float64"``
-            (8; -0.0 < +0.0, NaN last) or ``TS_KEY_BYTES``/``"bytes"``
+            (8; -0.0 == +0.0, NaN last, as in Spark SQL) or ``TS_KEY_BYTES``/``"bytes"``
             (1..256, lexicographic).
         offset: byte offset of the column in the row.
         width: column width in bytes.

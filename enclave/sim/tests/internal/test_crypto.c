@@ -273,6 +273,33 @@ static void test_gcm_iv_switch_and_copy(void)
 	CHECK_MEM(tag, c16.tag, 16);
 	CHECK_MEM(tag2, c16.tag, 16);
 	TEE_FreeOperation(cp);
+
+	/* In place (destData == srcData), as the TA's block_gcm.c does. */
+	{
+		TEE_OperationHandle dec = make_op(TEE_ALG_AES_GCM,
+						  TEE_MODE_DECRYPT, k, 256);
+		uint8_t buf[64];
+
+		memcpy(buf, c16.pt, c16.pt_len);
+		CHECK_RES(TEE_AEInit(enc, c16.iv, 12, 128, 0, 0), TEE_SUCCESS);
+		TEE_AEUpdateAAD(enc, c16.aad, c16.aad_len);
+		n = 32;
+		CHECK_RES(TEE_AEUpdate(enc, buf, 32, buf, &n), TEE_SUCCESS);
+		n = sizeof(buf) - 32;
+		tl = 16;
+		CHECK_RES(TEE_AEEncryptFinal(enc, buf + 32, c16.pt_len - 32,
+					     buf + 32, &n, tag, &tl),
+			  TEE_SUCCESS);
+		CHECK_MEM(buf, c16.ct, c16.ct_len);
+		CHECK_MEM(tag, c16.tag, 16);
+		CHECK_RES(TEE_AEInit(dec, c16.iv, 12, 128, 0, 0), TEE_SUCCESS);
+		TEE_AEUpdateAAD(dec, c16.aad, c16.aad_len);
+		n = sizeof(buf);
+		CHECK_RES(TEE_AEDecryptFinal(dec, buf, c16.ct_len, buf, &n,
+					     tag, 16), TEE_SUCCESS);
+		CHECK_MEM(buf, c16.pt, c16.pt_len);
+		TEE_FreeOperation(dec);
+	}
 	TEE_FreeOperation(enc);
 	TEE_FreeTransientObject(k);
 }
