@@ -39,11 +39,15 @@ test-c:
 test-py:
 	$(PYTHON) -m pytest -q tests
 
-bench: bench-kernels
+bench: bench-kernels bench-crypto
 
 bench-kernels: setup
 	$(MAKE) -C enclave bench-kernels-c -j$(JOBS)
 	$(PYTHON) bench/run_kernels.py
+
+# Owner-side crypto: openssl speed, block sealing, write_table/read_table (< 2 min).
+bench-crypto: deps
+	$(PYTHON) bench/run_crypto.py
 
 clean:
 	$(MAKE) -C enclave clean

@@ -62,6 +62,7 @@ def sort_through_simulator(rows: int = 1 << 20, row_size: int = 16) -> dict:
     import numpy as np
 
     from teespark.crypto.block_seal import BlockHeader, seal_block
+    from teespark.tee.descriptor import build_table_descriptor
     from teespark.tee.teespark_ta import SortKey, TeesparkTA, pack_sort_request
 
     rng = np.random.default_rng(1)
@@ -80,8 +81,12 @@ def sort_through_simulator(rows: int = 1 << 20, row_size: int = 16) -> dict:
                                 in_key_slot=0, out_key_slot=0,
                                 out_table_id=b"bench-sorted-001", out_table_version=1,
                                 schema_hash=schema)
+    descriptor = build_table_descriptor(key, table_id=b"bench-table-0001", table_version=1,
+                                        row_count=rows, row_size=row_size,
+                                        rows_per_block=per_block, schema_hash=schema)
     with TeesparkTA() as ta:
         ta.install_dev_key(0, key)
+        ta.register_table(descriptor, 0)  # block commands take registered tables
         ta.sort_blocks(sealed, request)  # warm-up (page faults, TA start)
         best = float("inf")
         for _ in range(3):

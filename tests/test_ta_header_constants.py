@@ -40,7 +40,20 @@ CTYPES = {"uint8_t": ctypes.c_uint8, "uint16_t": ctypes.c_uint16,
           "uint32_t": ctypes.c_uint32, "uint64_t": ctypes.c_uint64}
 MIRRORS = {"ts_block_header": (wire.TsBlockHeader, "TS_BLOCK_HEADER_SIZE", wire.BLOCK_HEADER),
            "ts_sort_key": (wire.TsSortKey, None, wire.SORT_KEY),
-           "ts_sort_request": (wire.TsSortRequest, "TS_SORT_REQUEST_SIZE", None)}
+           "ts_sort_request": (wire.TsSortRequest, "TS_SORT_REQUEST_SIZE", None),
+           "ts_table_descriptor": (wire.TsTableDescriptor, "TS_TABLE_DESCRIPTOR_SIZE",
+                                   wire.TABLE_DESCRIPTOR),
+           "ts_evidence_body": (wire.TsEvidenceBody, "TS_EVIDENCE_BODY_SIZE",
+                                wire.EVIDENCE_BODY),
+           "ts_evidence": (wire.TsEvidence, "TS_EVIDENCE_SIZE", None),
+           "ts_kbs_reply_header": (wire.TsKbsReplyHeader, "TS_KBS_REPLY_HEADER_SIZE",
+                                   wire.KBS_REPLY_HEADER),
+           "ts_wrapped_key": (wire.TsWrappedKey, "TS_WRAPPED_KEY_SIZE", wire.WRAPPED_KEY),
+           "ts_recipient": (wire.TsRecipient, "TS_RECIPIENT_SIZE", wire.RECIPIENT),
+           "ts_export_request": (wire.TsExportRequest, "TS_EXPORT_REQUEST_SIZE",
+                                 wire.EXPORT_REQUEST),
+           "ts_result_envelope": (wire.TsResultEnvelope, "TS_RESULT_ENVELOPE_SIZE",
+                                  wire.RESULT_ENVELOPE)}
 
 
 # --------------------------------------------------------------------------

@@ -1,9 +1,26 @@
 /*
  * entry.c - the GlobalPlatform entry points of the teespark TA.
  *
- * Each session has its own context (struct ta_session: the key slots);
- * TA_InvokeCommandEntryPoint is a flat switch to one handler per command
- * (cmd/cmd.h), each of which checks its parameter types and sizes first.
+ * Each session has its own context (struct ta_session: key slots,
+ * registered tables, key release state: pinned KBS key, ephemeral X25519
+ * key pair, pending evidence, result recipients); TA_InvokeCommandEntryPoint
+ * is a flat switch to one handler per command (cmd/cmd.h), each of which
+ * checks its parameter types and sizes first. Commands, in teespark_ta.h's
+ * order:
+ *   GET_INFO                 ABI version and limits
+ *   INSTALL_DEV_KEY          raw data key into a slot (development only)
+ *   NEW_QUERY_KEY            random key into a slot, never leaves the TA
+ *   CLEAR_KEY                wipe a slot
+ *   RESEAL_BLOCKS            registered table, re-sealed under another slot
+ *   SORT_BLOCKS              registered table, sorted obliviously: output
+ *                            descriptor | blocks, output registered
+ *   PIN_KBS_KEY              the KBS's Ed25519 key, once per session
+ *   GET_EVIDENCE             attestation evidence naming the session's
+ *                            X25519 key and the pinned KBS key
+ *   GET_DEVICE_PUBKEY        the device attestation public key
+ *   IMPORT_KEYS              data keys and recipients from a signed reply
+ *   REGISTER_TABLE           a table from its MAC'd descriptor
+ *   EXPORT_RESULT            a registered table resealed for a recipient
  * Logs carry public values only: command ids, slots, block indices, sizes.
  */
 #include "shim_tee.h"
@@ -57,7 +74,7 @@ TEE_Result TA_OpenSessionEntryPoint(uint32_t param_types,
 	s = TEE_Malloc(sizeof(*s), TEE_MALLOC_FILL_ZERO);
 	if (!s)
 		return TEE_ERROR_OUT_OF_MEMORY;
-	key_slots_init(&s->keys);
+	ta_session_init(s);
 	*session_context = s;
 	return TEE_SUCCESS;
 }
@@ -68,8 +85,24 @@ void TA_CloseSessionEntryPoint(void *session_context)
 
 	if (!s)
 		return;
-	key_slots_wipe_all(&s->keys);
+	ta_session_wipe(s);
 	TEE_Free(s);
+}
+
+void ta_session_init(struct ta_session *s)
+{
+	key_slots_init(&s->keys);
+	table_registry_init(&s->tables);
+	TEE_MemFill(&s->kbs, 0, sizeof(s->kbs));
+	s->kbs.eph.obj = TEE_HANDLE_NULL;
+}
+
+/* Wipes the keys and frees (so wipes) the ephemeral X25519 key pair. */
+void ta_session_wipe(struct ta_session *s)
+{
+	key_slots_wipe_all(&s->keys);
+	x25519_free(&s->kbs.eph);
+	shim_wipe(s, sizeof(*s));
 }
 
 TEE_Result TA_InvokeCommandEntryPoint(void *session_context, uint32_t cmd_id,
@@ -91,6 +124,18 @@ TEE_Result TA_InvokeCommandEntryPoint(void *session_context, uint32_t cmd_id,
 		return cmd_reseal_blocks(s, param_types, params);
 	case TA_TEESPARK_CMD_SORT_BLOCKS:
 		return cmd_sort_blocks(s, param_types, params);
+	case TA_TEESPARK_CMD_PIN_KBS_KEY:
+		return cmd_pin_kbs_key(s, param_types, params);
+	case TA_TEESPARK_CMD_GET_EVIDENCE:
+		return cmd_get_evidence(s, param_types, params);
+	case TA_TEESPARK_CMD_GET_DEVICE_PUBKEY:
+		return cmd_get_device_pubkey(s, param_types, params);
+	case TA_TEESPARK_CMD_IMPORT_KEYS:
+		return cmd_import_keys(s, param_types, params);
+	case TA_TEESPARK_CMD_REGISTER_TABLE:
+		return cmd_register_table(s, param_types, params);
+	case TA_TEESPARK_CMD_EXPORT_RESULT:
+		return cmd_export_result(s, param_types, params);
 	default:
 		SHIM_LOGE("Command ID 0x%x is not supported",
 			  (unsigned int)cmd_id);

@@ -5,6 +5,11 @@
  * Spark workers never see each other's keys). A slot holds a raw 32-byte key
  * or nothing. Keys never leave the TA after installation and are never
  * logged; a slot is wiped when cleared, overwritten and at session close.
+ *
+ * A key imported from a KBS reply (IMPORT_KEYS) also carries its keyring id
+ * and the one table it may open (is_bound = 1): REGISTER_TABLE accepts only
+ * that table's descriptor with it, and no command seals another table under
+ * it. Development and query keys carry no id and no table (is_bound = 0).
  */
 #ifndef TEESPARK_KEY_SLOTS_H
 #define TEESPARK_KEY_SLOTS_H
@@ -14,6 +19,9 @@
 struct key_slot {
 	uint8_t key[TS_KEY_SIZE];
 	uint32_t is_set;	/* 0 or 1; public (the host chose it) */
+	uint32_t is_bound;	/* 0 or 1: imported from the KBS; public */
+	uint8_t key_id[16];	/* keyring id (zero unless bound); public */
+	uint8_t table_id[16];	/* the table it may open (if bound); public */
 };
 
 struct key_slots {
@@ -31,6 +39,24 @@ void key_slots_wipe_all(struct key_slots *ks);
  * Leaks: slot number, key length.  Hides: the key. */
 TEE_Result key_slots_install(struct key_slots *ks, uint32_t slot,
 			     const uint8_t *key, size_t key_len);
+
+/* Copy a KBS-imported key into slot `slot`, bound to table_id, with its
+ * keyring id (see above).
+ * Leaks: slot number, key id, table id.  Hides: the key. */
+TEE_Result key_slots_install_bound(struct key_slots *ks, uint32_t slot,
+				   const uint8_t key[TS_KEY_SIZE],
+				   const uint8_t key_id[16],
+				   const uint8_t table_id[16]);
+
+/* The slot's metadata (is_set, is_bound, key_id, table_id; never the key),
+ * or NULL for a slot out of range. */
+const struct key_slot *key_slots_meta(const struct key_slots *ks,
+				      uint32_t slot);
+
+/* Nonzero if `slot` holds a bound key whose table is not table_id: the key
+ * must not seal or open that table. */
+int key_slots_bound_elsewhere(const struct key_slots *ks, uint32_t slot,
+			      const uint8_t table_id[16]);
 
 /* Fill slot `slot` with TS_KEY_SIZE bytes from TEE_GenerateRandom.
  * Leaks: slot number.  Hides: the key. */

@@ -5,29 +5,40 @@
 #
 # Outputs
 #   $(BUILD)/lib/ta/83c7c701-68cf-4ff1-9ff7-4ba80b8f66ec.so   the TA
-#   $(BUILD)/tests/test_ta_commands, test_ta_sort              C tests,
-#   $(BUILD)/tests/test_ta_process                             in-process
-#                                                              and via libteec
+#   $(BUILD)/tests/test_ta_commands, test_ta_sort,             C tests,
+#     test_ta_tables, test_ta_kbs                              in-process
+#   $(BUILD)/tests/test_ta_process                             and via libteec
 #   $(BUILD)/tests/ct_sort_harness[_leaky]                     ctgrind
 #   $(BUILD)/bench/bench_ta_commands                           JSON lines
 #
 # Test runners (in TESTS):
 #   make -C enclave ta-test   commands in-process against OpenSSL; the sort
-#                             against a qsort reference; a 1 MiB-heap run for
+#                             against a qsort reference; registered tables
+#                             (HKDF vectors, descriptor MACs, the tamper
+#                             matrix); attested key release against an
+#                             OpenSSL KBS, recipient and verifier (needs the
+#                             simulator's X25519/Ed25519 and attestation
+#                             PTA); a 1 MiB-heap run for
 #                             the out-of-memory path; the TA .so through
 #                             libteec and the TA host (incl. cancellation);
 #                             sub.mk lists every source
-#   make -C enclave ta-ct     SORT_BLOCKS + RESEAL_BLOCKS under valgrind with
-#                             decrypted data marked secret; the leaky variant
+#   make -C enclave ta-ct     SORT_BLOCKS, RESEAL_BLOCKS and EXPORT_RESULT
+#                             (after REGISTER_TABLE and a KBS import) under
+#                             valgrind with decrypted data marked secret; the
+#                             leaky variant
 #                             (branchy insertion sort) must be caught
 
 TA_UUID := 83c7c701-68cf-4ff1-9ff7-4ba80b8f66ec
 TA_SIM_SO := $(BUILD)/lib/ta/$(TA_UUID).so
 
 # Keep in step with ta/sub.mk (ta-submk-check compares them).
-TA_SRCS := entry.c key_slots.c crypto/block_gcm.c crypto/sealing_key.c \
+TA_SRCS := entry.c key_slots.c table_registry.c attestation.c \
+	crypto/block_gcm.c crypto/sealing_key.c crypto/sha256.c crypto/hkdf.c \
+	crypto/x25519.c crypto/ed25519.c crypto/key_wrap.c \
+	crypto/descriptor_mac.c \
 	cmd/block_list.c cmd/cmd_util.c cmd/cmd_info.c cmd/cmd_keys.c \
-	cmd/cmd_reseal_blocks.c cmd/cmd_sort_blocks.c
+	cmd/cmd_reseal_blocks.c cmd/cmd_sort_blocks.c cmd/cmd_attest.c \
+	cmd/cmd_import_keys.c cmd/cmd_register_table.c cmd/cmd_export_result.c
 
 TA_OBJ := $(BUILD)/obj/ta
 TA_OBJS := $(TA_SRCS:%.c=$(TA_OBJ)/%.o)
@@ -56,13 +67,16 @@ $(TA_SIM_SO): $(TA_OBJS) $(OPS_OBJS) $(TA_PROPS_OBJ)
 TA_TEST_OBJ := $(BUILD)/obj/ta-tests
 TA_TEST_CFLAGS := $(HOST_CFLAGS) $(SIM_TA_CFLAGS) -I$(TA_INCLUDE) -DTEESPARK_SIM
 TA_TESTLIB_OBJ := $(TA_TEST_OBJ)/ta_testlib.o
-TA_HARNESS_OBJ := $(TA_TEST_OBJ)/ta_harness.o $(TA_TESTLIB_OBJ)
+TA_HARNESS_OBJ := $(TA_TEST_OBJ)/ta_harness.o $(TA_TESTLIB_OBJ) \
+	$(TA_TEST_OBJ)/ta_testkbs.o
 TA_TEST_LIBS := $(SIM_INTERNAL_LIB) $(SIM_HOST_LIBS) -lm
 # What a harness links: the TA exactly as shipped, minus nothing.
 TA_INPROC_OBJS := $(TA_OBJS) $(OPS_OBJS) $(TA_PROPS_OBJ) $(TA_HARNESS_OBJ)
 
 TA_TEST_COMMANDS := $(BUILD)/tests/test_ta_commands
 TA_TEST_SORT := $(BUILD)/tests/test_ta_sort
+TA_TEST_TABLES := $(BUILD)/tests/test_ta_tables
+TA_TEST_KBS := $(BUILD)/tests/test_ta_kbs
 TA_CT_HARNESS := $(BUILD)/tests/ct_sort_harness
 TA_CT_HARNESS_LEAKY := $(BUILD)/tests/ct_sort_harness_leaky
 TA_TEST_PROCESS := $(BUILD)/tests/test_ta_process
@@ -72,7 +86,8 @@ $(TA_TEST_OBJ)/%.o: ta/tests/%.c
 	@mkdir -p $(@D)
 	$(CC) $(TA_TEST_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(TA_TEST_COMMANDS) $(TA_TEST_SORT) $(TA_CT_HARNESS): $(BUILD)/tests/%: \
+$(TA_TEST_COMMANDS) $(TA_TEST_SORT) $(TA_TEST_TABLES) $(TA_TEST_KBS) \
+		$(TA_CT_HARNESS): $(BUILD)/tests/%: \
 		$(TA_TEST_OBJ)/%.o $(TA_INPROC_OBJS) $(SIM_INTERNAL_LIB)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $< $(TA_INPROC_OBJS) $(TA_TEST_LIBS)
@@ -114,11 +129,14 @@ TA_TEST_ENV := TEESPARK_SIM_STORAGE_DIR=$(abspath $(BUILD))/tests/ta-storage \
 	TEESPARK_TA_LOG_LEVEL=0
 
 .PHONY: ta-test ta-ct ta-submk-check
-ta-test: $(TA_TEST_COMMANDS) $(TA_TEST_SORT) $(TA_TEST_PROCESS) $(TA_BENCH) \
-		$(TA_SIM_SO) $(SIM_TA_HOST) ta-submk-check
+ta-test: $(TA_TEST_COMMANDS) $(TA_TEST_SORT) $(TA_TEST_TABLES) $(TA_TEST_KBS) \
+		$(TA_TEST_PROCESS) $(TA_BENCH) $(TA_SIM_SO) $(SIM_TA_HOST) \
+		ta-submk-check
 	@mkdir -p $(BUILD)/tests/ta-storage
 	$(TA_TEST_ENV) $(TA_TEST_COMMANDS)
 	$(TA_TEST_ENV) $(TA_TEST_SORT)
+	$(TA_TEST_ENV) $(TA_TEST_TABLES)
+	$(TA_TEST_ENV) $(TA_TEST_KBS)
 	$(TA_TEST_ENV) TEESPARK_TA_DATA_SIZE=1048576 $(TA_TEST_SORT) \
 		test_sort_out_of_memory test_sort_uint64_ascending \
 		test_sort_tamper_reports_block
@@ -131,7 +149,7 @@ ta-test: $(TA_TEST_COMMANDS) $(TA_TEST_SORT) $(TA_TEST_PROCESS) $(TA_BENCH) \
 # sub.mk names no file that does not exist.
 ta-submk-check:
 	@fail=0; \
-	for f in $$(cd ta && find . -name '*.c' ! -path './tests/*' \
+	for f in $$(cd ta && find . -name '*.c' ! -path '*/tests/*' \
 			! -name '*_ref.c' ! -path './ops/trace.c' | sed 's|^\./||'); do \
 		grep -qx "srcs-y += $$f" ta/sub.mk || \
 			{ echo "ta/sub.mk: missing srcs-y += $$f"; fail=1; }; \
@@ -148,10 +166,11 @@ ta-submk-check:
 ta-ct: $(TA_CT_HARNESS) $(TA_CT_HARNESS_LEAKY)
 	@command -v valgrind >/dev/null || \
 		{ echo "ta-ct: valgrind not found (apt-get install valgrind)"; exit 1; }
-	TEESPARK_SIM_CT_SECRETS=1 valgrind -q --error-exitcode=1 \
+	@mkdir -p $(BUILD)/tests/ta-storage
+	$(TA_TEST_ENV) TEESPARK_SIM_CT_SECRETS=1 valgrind -q --error-exitcode=1 \
 		--track-origins=yes $(TA_CT_HARNESS)
 	@log=$(BUILD)/tests/ct_sort_harness_leaky.log; \
-	TEESPARK_SIM_CT_SECRETS=1 valgrind -q --error-exitcode=1 \
+	$(TA_TEST_ENV) TEESPARK_SIM_CT_SECRETS=1 valgrind -q --error-exitcode=1 \
 		$(TA_CT_HARNESS_LEAKY) >$$log 2>&1; rc=$$?; \
 	hits=$$(grep -c 'depends on uninitialised value' $$log); \
 	if [ $$rc -eq 1 ] && [ $$hits -gt 0 ]; then \

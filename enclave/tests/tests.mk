@@ -115,3 +115,6 @@ bench-kernels-c: $(BENCH_SORT)
 -include $(KT_OBJS:.o=.d) $(KT_CT_OBJ:.o=.d) $(LEAKY_OBJS:.o=.d) \
 	$(LEAKY_TRACE_OBJS:.o=.d) $(wildcard $(KT_OBJ)/ct/*.d) \
 	$(KT_OBJ)/trace/trace_test.d $(KT_OBJ)/bench/bench_sort.d
+
+# The relational operator suites (operators-test, operators-ct, operators-trace).
+include tests/operators/operators.mk

@@ -6,13 +6,15 @@ Run with ``make demo`` or ``python -m teespark.demo``. The demo
    packs it into fixed-width rows;
 2. seals the rows client-side into AES-256-GCM blocks (the data owner's side);
 3. opens a session on the teespark TA (in the host TEE simulator), installs a
-   development data key, and asks the TA to sort all rows by
-   (balance descending, id ascending) with a bitonic sorting network; the TA
-   reseals the sorted rows with fresh nonces;
+   development data key, registers the table from its MAC'd descriptor (so
+   the TA knows its exact shape and version), and asks the TA to sort all
+   rows by (balance descending, id ascending) with a bitonic sorting
+   network; the TA reseals the sorted rows with fresh nonces;
 4. opens the result on the client and checks it against numpy's sort.
 
-Until attested key release exists, the data key reaches the TA through the
-development-only INSTALL_DEV_KEY command.
+The data key reaches the TA through the development-only INSTALL_DEV_KEY
+command here; attested key release (PIN_KBS_KEY, GET_EVIDENCE, IMPORT_KEYS)
+replaces it for real data (docs/ATTESTATION.md).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import time
 import numpy as np
 
 from teespark.crypto.block_seal import BlockHeader, open_block, seal_block, split_blocks
+from teespark.tee.descriptor import build_table_descriptor
 from teespark.tee.teespark_ta import SortKey, TeesparkTA, pack_sort_request
 
 ROW_DTYPE = np.dtype([("id", "<i8"), ("balance", "<f8"), ("branch", "S8")])
@@ -82,7 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     table = make_accounts(args.rows, args.seed)
     key = os.urandom(32)  # the data owner's key; never printed
     t0 = time.perf_counter()
-    sealed = seal_table(key, table, args.rows_per_block, table_id=b"accounts-demo-01")
+    table_id = b"accounts-demo-01"
+    sealed = seal_table(key, table, args.rows_per_block, table_id=table_id)
+    descriptor = build_table_descriptor(
+        key, table_id=table_id, table_version=1, row_count=len(table),
+        row_size=ROW_DTYPE.itemsize, rows_per_block=args.rows_per_block,
+        schema_hash=SCHEMA_HASH)
     t_seal = time.perf_counter() - t0
     n_blocks = len(split_blocks(sealed))
     print(f"sealed {args.rows} rows x {ROW_DTYPE.itemsize} B into {n_blocks} blocks "
@@ -98,8 +106,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"TA ABI v{info.abi_version}, heap {info.heap_bytes / 2**20:.0f} MiB "
               f"(simulator)")
         ta.install_dev_key(0, key)
+        ta.register_table(descriptor, 0)
         t0 = time.perf_counter()
-        result, rows, out_blocks = ta.sort_blocks(sealed, request)
+        _descriptor, result, rows, out_blocks = ta.sort_blocks(sealed, request)
         t_sort = time.perf_counter() - t0
     print(f"TA sorted {rows} rows by (balance desc, id asc) obliviously into "
           f"{out_blocks} resealed blocks in {t_sort:.2f} s "

@@ -2,7 +2,10 @@
 
 Sealed blocks are made and opened here with the `cryptography` package's
 AES-GCM (an implementation independent of the TA's), following the block
-format of teespark_ta.h: header (AAD) | ciphertext | tag.
+format of teespark_ta.h: header (AAD) | ciphertext | tag. Block commands take
+only registered tables (ABI v2): each test registers its table first with a
+descriptor from teespark.tee.descriptor. test_key_release.py covers the
+registration, tamper and key release commands themselves.
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ from teespark.errors import (
     BlockSequenceError,
     EnclaveBadParametersError,
     EnclaveError,
+    TableNotRegisteredError,
 )
 from teespark.tee import SortKey, TeesparkTA, pack_sort_request
 from teespark.tee import constants as c
+from teespark.tee.descriptor import build_table_descriptor, verify_table_descriptor
 from teespark.tee.wire import BlockHeader, iter_block_headers
 
 TABLE = bytes(range(16))
@@ -45,6 +50,14 @@ def seal_table(key: bytes, rows: bytes, row_size: int, rows_per_block: int,
                           row_size, SCHEMA, nonce, len(chunk)).pack()
         out.append(hdr + AESGCM(key).encrypt(nonce, chunk, hdr))
     return b"".join(out)
+
+
+def register(ta: TeesparkTA, n_rows: int, row_size: int, rows_per_block: int, *,
+             key: bytes = KEY_A, slot: int = 0, version: int = 7) -> None:
+    """Register the TABLE of seal_table's shape in the TA."""
+    ta.register_table(build_table_descriptor(
+        key, table_id=TABLE, table_version=version, row_count=n_rows, row_size=row_size,
+        rows_per_block=rows_per_block, schema_hash=SCHEMA), slot)
 
 
 def open_table(key: bytes, data: bytes) -> tuple[list[BlockHeader], bytes]:
@@ -80,6 +93,9 @@ def test_reseal_round_trip(ta, n_rows, row_size, per_block) -> None:
     rows = np.random.default_rng(n_rows).integers(0, 256, n_rows * row_size,
                                                   dtype=np.uint8).tobytes()
     sealed = seal_table(KEY_A, rows, row_size, per_block)
+    with pytest.raises(TableNotRegisteredError, match="RESEAL_BLOCKS: .*register_table"):
+        ta.reseal_blocks(sealed, 0, 3)
+    register(ta, n_rows, row_size, per_block)
     out, open_us, seal_us = ta.reseal_blocks(sealed, 0, 3)
     assert len(out) == len(sealed)
     assert open_us >= 0 and seal_us >= 0
@@ -96,6 +112,7 @@ def test_reseal_round_trip(ta, n_rows, row_size, per_block) -> None:
 def test_query_key_never_leaves_the_ta(ta) -> None:
     rows = bytes(range(256)) * 4
     sealed = seal_table(KEY_A, rows, 64, 5)
+    register(ta, 16, 64, 5)
     ta.new_query_key(5)
     via_query, _, _ = ta.reseal_blocks(sealed, 0, 5)
     back, _, _ = ta.reseal_blocks(via_query, 5, 3)
@@ -104,6 +121,7 @@ def test_query_key_never_leaves_the_ta(ta) -> None:
 
 def test_tampered_block_names_its_index(ta) -> None:
     sealed = bytearray(seal_table(KEY_A, bytes(64 * 12), 64, 4))
+    register(ta, 12, 64, 4)
     offsets = [off for off, _ in iter_block_headers(bytes(sealed))]
     sealed[offsets[2] + c.TS_BLOCK_HEADER_SIZE + 5] ^= 1
     with pytest.raises(BlockAuthenticationError, match="RESEAL_BLOCKS: input block 2 ") as info:
@@ -114,6 +132,7 @@ def test_tampered_block_names_its_index(ta) -> None:
 
 def test_wrong_key_fails_authentication_at_block_0(ta) -> None:
     sealed = seal_table(KEY_B, bytes(640), 64, 4)
+    register(ta, 10, 64, 4)  # the descriptor is KEY_A's, the blocks KEY_B's
     with pytest.raises(BlockAuthenticationError) as info:
         ta.reseal_blocks(sealed, 0, 3)
     assert info.value.block_index == 0
@@ -121,6 +140,7 @@ def test_wrong_key_fails_authentication_at_block_0(ta) -> None:
 
 def test_reordered_blocks_are_a_sequence_error(ta) -> None:
     sealed = seal_table(KEY_A, bytes(64 * 12), 64, 4)
+    register(ta, 12, 64, 4)
     blocks = [sealed[off: off + c.TS_SEALED_BLOCK_SIZE(h.ciphertext_size)]
               for off, h in iter_block_headers(sealed)]
     swapped = blocks[0] + blocks[2] + blocks[1]
@@ -133,6 +153,7 @@ def test_reordered_blocks_are_a_sequence_error(ta) -> None:
 
 def test_malformed_block_is_a_format_error(ta) -> None:
     sealed = bytearray(seal_table(KEY_A, bytes(640), 64, 4))
+    register(ta, 10, 64, 4)
     sealed[0:4] = b"XXXX"
     with pytest.raises(BlockFormatError) as info:
         ta.reseal_blocks(bytes(sealed), 0, 3)
@@ -172,11 +193,16 @@ def test_sort_blocks_matches_numpy(ta) -> None:
     n, row_size, per_block_in, per_block_out = 500, 24, 64, 70
     rows = _rows_with_keys(n, row_size, 5)
     sealed = seal_table(KEY_A, rows.tobytes(), row_size, per_block_in)
+    register(ta, n, row_size, per_block_in)
     req = pack_sort_request(keys=[SortKey("int", 0, 2), SortKey("uint", 4, 4, descending=True)],
                             rows_per_block=per_block_out, in_key_slot=0, out_key_slot=3,
                             out_table_id=b"T" * 16, out_table_version=99, schema_hash=SCHEMA)
-    out, n_rows, n_blocks = ta.sort_blocks(sealed, req)
+    desc, out, n_rows, n_blocks = ta.sort_blocks(sealed, req)
     assert (n_rows, n_blocks) == (n, -(-n // per_block_out))
+    d = verify_table_descriptor(KEY_B, desc)  # MAC'd under the out slot's key
+    assert (d.table_id, d.table_version, d.row_count, d.block_count, d.row_size,
+            d.rows_per_block, d.schema_hash, d.key_id) == (
+        b"T" * 16, 99, n, n_blocks, row_size, per_block_out, SCHEMA, bytes(16))
     headers, plain = open_table(KEY_B, out)
     got = np.frombuffer(plain, np.uint8).reshape(n, row_size)
     k1 = rows[:, 0:2].copy().view("<i2").ravel()

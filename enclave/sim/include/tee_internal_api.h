@@ -14,12 +14,22 @@
  *     (digest), TEE_ALG_HMAC_SHA256 (MAC); persistent objects in
  *     TEE_STORAGE_PRIVATE / TEE_STORAGE_PRIVATE_REE; TEE_GetSystemTime,
  *     TEE_GetREETime, TEE_Wait.
+ *     Curve25519 (internal/asym.c): TEE_TYPE_X25519_KEYPAIR/_PUBLIC_KEY and
+ *     TEE_TYPE_ED25519_KEYPAIR/_PUBLIC_KEY (256 bits; attributes
+ *     TEE_ATTR_{X25519,ED25519}_{PUBLIC,PRIVATE}_VALUE, 32 bytes), with
+ *     TEE_ALG_X25519 (TEE_MODE_DERIVE, TEE_DeriveKey into a
+ *     TEE_TYPE_GENERIC_SECRET) and TEE_ALG_ED25519 (TEE_MODE_SIGN/VERIFY;
+ *     the "digest" is the whole message, as in OP-TEE).
+ *     TA-to-TA sessions (internal/ta_sessions.c): TEE_OpenTASession,
+ *     TEE_InvokeTACommand, TEE_CloseTASession reach the in-process
+ *     attestation pseudo-TA (<pta_attestation.h>) only; any other UUID
+ *     gives TEE_ERROR_ITEM_NOT_FOUND.
  *   enclave/sim/host (the TA-host process): entry-point dispatch, TEE_Panic,
  *     TEE_Malloc/Realloc/Free (bounded by TA_DATA_SIZE), TEE_MemMove/Fill/
  *     Compare, cancellation, instance data, properties.
  *
- * Everything else declared here (asymmetric crypto, key derivation,
- * TA-to-TA sessions, enumerators, persistent time) is declared for source
+ * Everything else declared here (RSA/ECC crypto, other key derivations,
+ * sessions to other TAs) is declared for source
  * compatibility only and may be absent from the simulator: a TA that calls
  * it fails to load (undefined symbol) rather than misbehaving silently.
  *
@@ -296,7 +306,7 @@ TEE_Result TEE_AEDecryptFinal(TEE_OperationHandle operation,
 			      size_t tagLen);
 
 /* ---------------------------------------------------------------------- */
-/* Asymmetric, key derivation (declared only; not simulated)               */
+/* Asymmetric, key derivation (simulated: Ed25519, X25519; see above)      */
 /* ---------------------------------------------------------------------- */
 
 TEE_Result TEE_AsymmetricEncrypt(TEE_OperationHandle operation,

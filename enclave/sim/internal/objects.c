@@ -8,6 +8,8 @@
  *                            CFG_HMAC_64_1024_RANGE: a 128-bit HMAC key is
  *                            refused)
  *   TEE_TYPE_GENERIC_SECRET  8..4096 bits in steps of 8
+ *   TEE_TYPE_{X25519,ED25519}_{KEYPAIR,PUBLIC_KEY}  256 bits (attributes,
+ *                            generation and their operations: asym.c)
  * Any other type: TEE_ERROR_NOT_SUPPORTED.
  *
  * Secrets live in malloc'd memory outside the TA heap (OP-TEE keeps them in
@@ -39,6 +41,13 @@ TEE_Result sim_obj_check_size(uint32_t type, uint32_t bits)
 		break;
 	case TEE_TYPE_GENERIC_SECRET:
 		if (bits >= 8 && bits <= 4096 && bits % 8 == 0)
+			return TEE_SUCCESS;
+		break;
+	case TEE_TYPE_X25519_KEYPAIR:
+	case TEE_TYPE_X25519_PUBLIC_KEY:
+	case TEE_TYPE_ED25519_KEYPAIR:
+	case TEE_TYPE_ED25519_PUBLIC_KEY:
+		if (bits == 256)
 			return TEE_SUCCESS;
 		break;
 	default:
@@ -135,6 +144,8 @@ TEE_Result TEE_PopulateTransientObject(TEE_ObjectHandle object,
 	check_uninitialized_transient(object);
 	if (!attrs && attrCount)
 		TEE_Panic(TEE_ERROR_BAD_PARAMETERS);
+	if (sim_asym_is_type(object->type))
+		return sim_asym_populate(object, attrs, attrCount);
 
 	for (i = 0; i < attrCount; i++) {
 		/* GP: an attribute that does not belong to the type panics. */
@@ -188,6 +199,8 @@ TEE_Result TEE_GenerateKey(TEE_ObjectHandle object, uint32_t keySize,
 			   const TEE_Attribute *params, uint32_t paramCount)
 {
 	check_uninitialized_transient(object);
+	if (sim_asym_is_type(object->type))
+		return sim_asym_generate(object, keySize, params, paramCount);
 	(void)params;
 	/* Secret-key types take no generation parameters. */
 	if (paramCount)
@@ -212,8 +225,15 @@ TEE_Result TEE_CopyObjectAttributes1(TEE_ObjectHandle destObject,
 		TEE_Panic(TEE_ERROR_BAD_STATE);
 	/* Types must match (OP-TEE refuses e.g. a generic secret copied into
 	 * an HMAC key object, so TEE_SetOperationKey panics on it too). */
-	if (destObject->type != srcObject->type)
+	if (destObject->type != srcObject->type) {
+		/* GP: a key pair's public part may go to a public-key object. */
+		if (sim_asym_is_type(destObject->type) &&
+		    sim_asym_is_type(srcObject->type)) {
+			sim_asym_copy_public(destObject, srcObject);
+			return TEE_SUCCESS;
+		}
 		TEE_Panic(TEE_ERROR_BAD_PARAMETERS);
+	}
 	if (!srcObject->secret ||
 	    srcObject->key_bits > destObject->max_bits)
 		TEE_Panic(TEE_ERROR_BAD_PARAMETERS);
@@ -276,6 +296,8 @@ TEE_Result TEE_GetObjectBufferAttribute(TEE_ObjectHandle object,
 		TEE_Panic(TEE_ERROR_BAD_PARAMETERS);
 	if (!(object->flags & TEE_HANDLE_FLAG_INITIALIZED))
 		TEE_Panic(TEE_ERROR_BAD_STATE);
+	if (sim_asym_is_type(object->type))
+		return sim_asym_get_attr(object, attributeID, buffer, size);
 	if (attributeID != TEE_ATTR_SECRET_VALUE || !object->secret)
 		return TEE_ERROR_ITEM_NOT_FOUND;
 	/* GP: reading a secret attribute needs TEE_USAGE_EXTRACTABLE. */

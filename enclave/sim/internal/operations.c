@@ -1,7 +1,8 @@
 /*
  * operations.c - GP cryptographic operations over OpenSSL 3 for the teespark
  * simulator: AES-GCM (AE), AES-ECB/CBC without padding and AES-CTR (cipher),
- * SHA-256 (digest), HMAC-SHA256 (MAC).
+ * SHA-256 (digest), HMAC-SHA256 (MAC); and the operation side of X25519
+ * (key derivation) and Ed25519 (signature), whose crypto is in asym.c.
  *
  * Semantics follow OP-TEE's libutee (lib/libutee/tee_api_operations.c) as
  * closely as the simulator can observe them:
@@ -232,6 +233,11 @@ TEE_Result TEE_IsAlgorithmSupported(uint32_t algId, uint32_t element)
 	case TEE_ALG_HMAC_SHA256:
 		return element == TEE_CRYPTO_ELEMENT_NONE ?
 			TEE_SUCCESS : TEE_ERROR_NOT_SUPPORTED;
+	case TEE_ALG_X25519:
+	case TEE_ALG_ED25519:
+		return element == TEE_ECC_CURVE_25519 ||
+		       element == TEE_CRYPTO_ELEMENT_NONE ?
+			TEE_SUCCESS : TEE_ERROR_NOT_SUPPORTED;
 	default:
 		return TEE_ERROR_NOT_SUPPORTED;
 	}
@@ -281,6 +287,23 @@ TEE_Result TEE_AllocateOperation(TEE_OperationHandle *operation,
 		usage = TEE_USAGE_MAC;
 		digest_len = SHA256_LEN;
 		break;
+	case TEE_ALG_X25519:
+		if (mode != TEE_MODE_DERIVE || maxKeySize != 256)
+			return TEE_ERROR_NOT_SUPPORTED;
+		cls = TEE_OPERATION_KEY_DERIVATION;
+		usage = TEE_USAGE_DERIVE;
+		break;
+	case TEE_ALG_ED25519:
+		if (mode == TEE_MODE_SIGN)
+			usage = TEE_USAGE_SIGN;
+		else if (mode == TEE_MODE_VERIFY)
+			usage = TEE_USAGE_VERIFY;
+		else
+			return TEE_ERROR_NOT_SUPPORTED;
+		if (maxKeySize != 256)
+			return TEE_ERROR_NOT_SUPPORTED;
+		cls = TEE_OPERATION_ASYMMETRIC_SIGNATURE;
+		break;
 	default:
 		return TEE_ERROR_NOT_SUPPORTED;
 	}
@@ -316,6 +339,9 @@ TEE_Result TEE_AllocateOperation(TEE_OperationHandle *operation,
 			goto oom;
 		md_init(op);
 		break;
+	case TEE_OPERATION_KEY_DERIVATION:
+	case TEE_OPERATION_ASYMMETRIC_SIGNATURE:
+		break;	/* raw key in op->key; EVP objects per call */
 	default: /* MAC */
 		if (!g_hmac)
 			goto not_supported;
@@ -407,11 +433,21 @@ static void clear_key(TEE_OperationHandle op)
 	op->info.handleState &= ~TEE_HANDLE_FLAG_KEY_SET;
 }
 
+static bool is_asym(TEE_OperationHandle op)
+{
+	return op->info.algorithm == TEE_ALG_X25519 ||
+	       op->info.algorithm == TEE_ALG_ED25519;
+}
+
 /* Installs `key` (already validated) into the operation. */
 static void install_key(TEE_OperationHandle op, TEE_ObjectHandle key)
 {
 	clear_key(op);
-	if (op->cctx) {
+	if (is_asym(op)) {
+		sim_asym_op_key(op->info.algorithm, op->info.mode, key,
+				op->key);
+		op->key_len = SIM_25519_BYTES;
+	} else if (op->cctx) {
 		EVP_CIPHER *c = aes_cipher(op->info.algorithm, key->secret_len);
 
 		if (!c || EVP_CipherInit_ex2(op->cctx, c, key->secret, NULL,
@@ -452,7 +488,8 @@ static TEE_Result set_operation_key(TEE_OperationHandle op,
 		TEE_Panic(TEE_ERROR_BAD_PARAMETERS);
 	want_type = op->info.algorithm == TEE_ALG_HMAC_SHA256 ?
 		TEE_TYPE_HMAC_SHA256 : TEE_TYPE_AES;
-	if (key->type != want_type)
+	/* 25519 key types are checked by sim_asym_op_key in install_key. */
+	if (!is_asym(op) && key->type != want_type)
 		TEE_Panic(TEE_ERROR_BAD_PARAMETERS);
 
 	install_key(op, key);
@@ -1010,15 +1047,16 @@ TEE_Result TEE_AEDecryptFinal(TEE_OperationHandle operation,
 }
 
 /* ---------------------------------------------------------------------- */
-/* Not simulated: asymmetric operations and key derivation                 */
+/* Asymmetric operations and key derivation                                */
 /* ---------------------------------------------------------------------- */
 
 /*
- * TEE_AllocateOperation never returns an operation of these classes, so
- * every call reaching here has a handle of the wrong class: a programmer
- * error that panics, as it would on OP-TEE. Defining the functions lets a
- * portable TA that only calls them on other platforms (after
- * TEE_IsAlgorithmSupported) load in the simulator.
+ * Ed25519 signatures and X25519 derivation are simulated (asym.c); RSA and
+ * ECDSA/ECDH are not: TEE_AllocateOperation refuses them, so a call on any
+ * other handle has the wrong class, a programmer error that panics as on
+ * OP-TEE. TEE_AsymmetricEncrypt/Decrypt exist so that a portable TA that
+ * only calls them on other platforms (after TEE_IsAlgorithmSupported) still
+ * loads in the simulator.
  */
 static void __attribute__((noreturn)) not_simulated(TEE_OperationHandle op,
 						     const char *what)
@@ -1026,6 +1064,16 @@ static void __attribute__((noreturn)) not_simulated(TEE_OperationHandle op,
 	op_check(op);
 	EMSG("%s: operation class not simulated", what);
 	TEE_Panic(TEE_ERROR_NOT_SUPPORTED);
+}
+
+/* Panics unless `op` is a keyed operation of class `cls` in `mode`. */
+static void asym_check(TEE_OperationHandle op, uint32_t cls, uint32_t mode)
+{
+	op_check_class(op, cls);
+	if (op->info.mode != mode)
+		TEE_Panic(TEE_ERROR_BAD_PARAMETERS);
+	if (!(op->info.handleState & TEE_HANDLE_FLAG_KEY_SET))
+		TEE_Panic(TEE_ERROR_BAD_STATE);
 }
 
 TEE_Result TEE_AsymmetricEncrypt(TEE_OperationHandle operation,
@@ -1050,15 +1098,17 @@ TEE_Result TEE_AsymmetricDecrypt(TEE_OperationHandle operation,
 	not_simulated(operation, __func__);
 }
 
+/* Ed25519: `digest` is the whole message, as in OP-TEE. */
 TEE_Result TEE_AsymmetricSignDigest(TEE_OperationHandle operation,
 				    const TEE_Attribute *params,
 				    uint32_t paramCount, const void *digest,
 				    size_t digestLen, void *signature,
 				    size_t *signatureLen)
 {
-	(void)params, (void)paramCount, (void)digest, (void)digestLen;
-	(void)signature, (void)signatureLen;
-	not_simulated(operation, __func__);
+	asym_check(operation, TEE_OPERATION_ASYMMETRIC_SIGNATURE,
+		   TEE_MODE_SIGN);
+	return sim_asym_sign(operation->key, params, paramCount, digest,
+			     digestLen, signature, signatureLen);
 }
 
 TEE_Result TEE_AsymmetricVerifyDigest(TEE_OperationHandle operation,
@@ -1067,14 +1117,15 @@ TEE_Result TEE_AsymmetricVerifyDigest(TEE_OperationHandle operation,
 				      size_t digestLen, const void *signature,
 				      size_t signatureLen)
 {
-	(void)params, (void)paramCount, (void)digest, (void)digestLen;
-	(void)signature, (void)signatureLen;
-	not_simulated(operation, __func__);
+	asym_check(operation, TEE_OPERATION_ASYMMETRIC_SIGNATURE,
+		   TEE_MODE_VERIFY);
+	return sim_asym_verify(operation->key, params, paramCount, digest,
+			       digestLen, signature, signatureLen);
 }
 
 void TEE_DeriveKey(TEE_OperationHandle operation, const TEE_Attribute *params,
 		   uint32_t paramCount, TEE_ObjectHandle derivedKey)
 {
-	(void)params, (void)paramCount, (void)derivedKey;
-	not_simulated(operation, __func__);
+	asym_check(operation, TEE_OPERATION_KEY_DERIVATION, TEE_MODE_DERIVE);
+	sim_asym_derive(operation->key, params, paramCount, derivedKey);
 }

@@ -31,6 +31,7 @@
 #ifndef SIM_INTERNAL_H
 #define SIM_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -75,6 +76,63 @@ void sim_obj_free_handle(TEE_ObjectHandle o);
 /* Persistent object hooks used by objects.c. */
 void sim_pobj_close(TEE_ObjectHandle o);
 void sim_pobj_fill_info(TEE_ObjectHandle o, TEE_ObjectInfo *info);
+
+/* ---- Curve25519 keys and operations (asym.c) ----
+ *
+ * Objects of the four 25519 types keep 32 bytes in secret[]: the private
+ * value for key pairs (the public value is recomputed from it when asked
+ * for), the public value for public keys. That keeps them within the
+ * max_bits/8 buffer every other part (storage.c included) assumes. */
+
+#define SIM_25519_BYTES	32
+
+/* True for TEE_TYPE_{X25519,ED25519}_{PUBLIC_KEY,KEYPAIR}. */
+bool sim_asym_is_type(uint32_t type);
+
+/* Object hooks called by objects.c for the 25519 types. */
+TEE_Result sim_asym_populate(TEE_ObjectHandle o, const TEE_Attribute *attrs,
+			     uint32_t attrCount);
+TEE_Result sim_asym_generate(TEE_ObjectHandle o, uint32_t keySize,
+			     const TEE_Attribute *params, uint32_t paramCount);
+TEE_Result sim_asym_get_attr(TEE_ObjectHandle o, uint32_t attributeID,
+			     void *buffer, size_t *size);
+/* Copies a key pair's public part into a public-key object of the same
+ * curve (GP TEE_CopyObjectAttributes1); panics on other combinations. */
+void sim_asym_copy_public(TEE_ObjectHandle dst, TEE_ObjectHandle src);
+
+/* Operation hooks called by operations.c. sim_asym_op_key checks that `key`
+ * suits (algorithm, mode) and writes the raw 32-byte key the operation
+ * keeps (private value to sign or derive, public value to verify). */
+void sim_asym_op_key(uint32_t algorithm, uint32_t mode, TEE_ObjectHandle key,
+		     uint8_t out[SIM_25519_BYTES]);
+TEE_Result sim_asym_sign(const uint8_t priv[SIM_25519_BYTES],
+			 const TEE_Attribute *params, uint32_t paramCount,
+			 const void *msg, size_t msgLen, void *sig,
+			 size_t *sigLen);
+TEE_Result sim_asym_verify(const uint8_t pub[SIM_25519_BYTES],
+			   const TEE_Attribute *params, uint32_t paramCount,
+			   const void *msg, size_t msgLen, const void *sig,
+			   size_t sigLen);
+void sim_asym_derive(const uint8_t priv[SIM_25519_BYTES],
+		     const TEE_Attribute *params, uint32_t paramCount,
+		     TEE_ObjectHandle derivedKey);
+
+/* ---- The attestation pseudo-TA (pta_attestation.c) ---- */
+
+/* Command dispatch, reached through TEE_InvokeTACommand (ta_sessions.c). */
+TEE_Result sim_pta_attestation_invoke(uint32_t cmd, uint32_t param_types,
+				      TEE_Param params[TEE_NUM_PARAMS]);
+
+/* The measurement HASH_TA_MEMORY reports for the calling TA: SHA-256 over
+ * the non-writable PT_LOAD segments of the loaded TA image (the object
+ * named <uuid>.so for sim_current_ta_uuid(), else, in an in-process
+ * harness, the object holding TA_InvokeCommandEntryPoint), sorted by size
+ * then content. TEE_ERROR_ACCESS_DENIED if there is no TA image. */
+TEE_Result sim_pta_attestation_measure(uint8_t out[32]);
+
+/* Forgets the cached device key, so the next command reloads it from
+ * storage as a fresh process would (tests). */
+void sim_pta_attestation_reset(void);
 
 /* Secret-dependent output marking for the valgrind constant-time check
  * (see operations.c). */

@@ -1,6 +1,7 @@
 /*
  * cmd_keys.c - the key slot commands: INSTALL_DEV_KEY, NEW_QUERY_KEY,
- * CLEAR_KEY. Logs name slots, never key bytes.
+ * CLEAR_KEY. Logs name slots, never key bytes. A slot whose key changes no
+ * longer opens the tables registered with it (table_registry.h).
  */
 #include "cmd.h"
 
@@ -32,6 +33,7 @@ TEE_Result cmd_install_dev_key(struct ta_session *s, uint32_t param_types,
 	}
 	/* One read of shared memory into TA memory, then install. */
 	TEE_MemMove(key, params[1].memref.buffer, TS_KEY_SIZE);
+	table_registry_forget_slot(&s->tables, slot);
 	res = key_slots_install(&s->keys, slot, key, TS_KEY_SIZE);
 	shim_wipe(key, sizeof(key));
 	return res;
@@ -53,6 +55,7 @@ TEE_Result cmd_new_query_key(struct ta_session *s, uint32_t param_types,
 			  TS_MAX_KEY_SLOTS - 1);
 		return TEE_ERROR_BAD_PARAMETERS;
 	}
+	table_registry_forget_slot(&s->tables, params[0].value.a);
 	return key_slots_generate(&s->keys, params[0].value.a);
 }
 
@@ -72,5 +75,6 @@ TEE_Result cmd_clear_key(struct ta_session *s, uint32_t param_types,
 			  TS_MAX_KEY_SLOTS - 1);
 		return TEE_ERROR_BAD_PARAMETERS;
 	}
+	table_registry_forget_slot(&s->tables, params[0].value.a);
 	return key_slots_clear(&s->keys, params[0].value.a);
 }

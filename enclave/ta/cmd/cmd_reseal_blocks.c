@@ -2,17 +2,25 @@
  * cmd_reseal_blocks.c - TA_TEESPARK_CMD_RESEAL_BLOCKS: open every block under
  * one key slot and seal the same rows under another with fresh nonces.
  *
- * Two passes over the input: the first reads only headers (format, sequence,
- * largest block), so a malformed table fails before any crypto work and the
- * one plaintext buffer is sized once; the second opens and seals block by
+ * The input must be the complete block sequence of a table registered with
+ * the input slot (table_registry.h). Two passes over it: the first reads
+ * only headers (format, sequence against the registered table, largest
+ * block), so a malformed table fails before any crypto work and the one
+ * plaintext buffer is sized once; the second opens and seals block by
  * block, re-reading and re-checking every header from shared memory.
+ *
+ * On success the output slot joins the slots that open the registered table
+ * (same id, version and shape, sealed here by the TA), so the resealed copy
+ * can feed the next command, e.g. after a move to a query key. A KBS key
+ * bound to another table is refused as output key (TEE_ERROR_ACCESS_DENIED).
  */
 #include "cmd.h"
 #include "block_list.h"
 #include "../crypto/block_gcm.h"
 
 /* Pass 1: headers only. On a TS_ERROR_BLOCK_* error *fail_index is the block. */
-static TEE_Result scan_blocks(const void *buf, size_t len, size_t *max_ct,
+static TEE_Result scan_blocks(const void *buf, size_t len,
+			      const struct ta_table *table, size_t *max_ct,
 			      uint32_t *fail_index)
 {
 	struct block_list bl;
@@ -21,7 +29,7 @@ static TEE_Result scan_blocks(const void *buf, size_t len, size_t *max_ct,
 	TEE_Result res;
 
 	*max_ct = 0;
-	block_list_start(&bl, buf, len);
+	block_list_start(&bl, buf, len, table);
 	while (block_list_more(&bl)) {
 		res = block_list_next(&bl, &hdr, &sealed);
 		if (res != TEE_SUCCESS) {
@@ -40,6 +48,7 @@ static TEE_Result scan_blocks(const void *buf, size_t len, size_t *max_ct,
  * Leaks: block count and sizes, headers (public), which block failed
  * authentication.  Hides: rows, keys. */
 static TEE_Result reseal_all(struct block_gcm *dec, struct block_gcm *enc,
+			     const struct ta_table *table,
 			     const void *in, size_t in_len, uint8_t *out,
 			     uint8_t *pt, size_t pt_cap, size_t *out_len,
 			     uint64_t *open_us, uint64_t *seal_us,
@@ -52,7 +61,7 @@ static TEE_Result reseal_all(struct block_gcm *dec, struct block_gcm *enc,
 	uint64_t t0, t1, t2;
 	TEE_Result res;
 
-	block_list_start(&bl, in, in_len);
+	block_list_start(&bl, in, in_len, table);
 	while (block_list_more(&bl)) {
 		*fail_index = bl.count;
 		if (cmd_cancelled())
@@ -93,6 +102,8 @@ TEE_Result cmd_reseal_blocks(struct ta_session *s, uint32_t param_types,
 					     TEE_PARAM_TYPE_VALUE_OUTPUT);
 	struct block_gcm dec = { TEE_HANDLE_NULL };
 	struct block_gcm enc = { TEE_HANDLE_NULL };
+	struct ta_table table;
+	struct ta_table *entry;
 	const uint8_t *in_key, *out_key;
 	const void *in;
 	size_t in_len, max_ct = 0, out_len = 0;
@@ -128,7 +139,17 @@ TEE_Result cmd_reseal_blocks(struct ta_session *s, uint32_t param_types,
 		return TEE_ERROR_SHORT_BUFFER;
 	}
 
-	res = scan_blocks(in, in_len, &max_ct, &fail_index);
+	res = block_list_find_table(&s->tables, in, in_len, params[2].value.a,
+				    &table);
+	if (res != TEE_SUCCESS)
+		goto out_err;
+	if (key_slots_bound_elsewhere(&s->keys, params[2].value.b,
+				      table.table_id)) {
+		SHIM_LOGE("RESEAL_BLOCKS: the key in slot %u belongs to another "
+			  "table", params[2].value.b);
+		return TEE_ERROR_ACCESS_DENIED;
+	}
+	res = scan_blocks(in, in_len, &table, &max_ct, &fail_index);
 	if (res != TEE_SUCCESS)
 		goto out_err;
 
@@ -144,11 +165,18 @@ TEE_Result cmd_reseal_blocks(struct ta_session *s, uint32_t param_types,
 		goto out_free;
 
 	was_masked = TEE_UnmaskCancellation();
-	res = reseal_all(&dec, &enc, in, in_len, params[1].memref.buffer, pt,
-			 max_ct, &out_len, &open_us, &seal_us, &fail_index);
+	res = reseal_all(&dec, &enc, &table, in, in_len,
+			 params[1].memref.buffer, pt, max_ct, &out_len,
+			 &open_us, &seal_us, &fail_index);
 	if (was_masked)
 		TEE_MaskCancellation();
 	if (res == TEE_SUCCESS) {
+		/* Still the same registration (nothing ran in between: calls
+		 * on one session are serialized)? Then add the out slot. */
+		entry = table_registry_find(&s->tables, table.table_id);
+		if (entry && entry->table_version == table.table_version &&
+		    entry->block_count == table.block_count)
+			entry->slot_mask |= 1u << params[2].value.b;
 		params[1].memref.size = out_len;
 		params[3].value.a = (uint32_t)(open_us > UINT32_MAX ?
 					       UINT32_MAX : open_us);
@@ -161,8 +189,7 @@ out_free:
 	shim_wipe(pt, max_ct);
 	TEE_Free(pt);
 out_err:
-	if (res == TS_ERROR_BLOCK_FORMAT || res == TS_ERROR_BLOCK_AUTH ||
-	    res == TS_ERROR_BLOCK_SEQUENCE) {
+	if (cmd_is_block_error(res)) {
 		params[3].value.a = fail_index;
 		SHIM_LOGE("RESEAL_BLOCKS: block %u: 0x%x", fail_index,
 			  (unsigned int)res);

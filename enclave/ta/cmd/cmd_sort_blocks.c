@@ -6,13 +6,18 @@
  * Shape of the work (every size here is public: block count, row count, row
  * size, rows per output block):
  *   1. copy the request into TA memory and validate it;
- *   2. pass 1 over the input headers: format, sequence, schema hash, sizes;
+ *   2. find the registered table the input claims to be (it must be
+ *      registered with in_key_slot), then pass 1 over the input headers:
+ *      format, sequence against the registered table, schema hash, sizes;
  *   3. one heap buffer of n sort records ([key words | row]); pass 2 opens
  *      each block into a one-block plaintext buffer and encodes its rows
  *      straight into the records (obl_key_encode);
  *   4. obl_sort_bitonic over all n records;
  *   5. strip rows_per_block records at a time back into rows
- *      (obl_key_encode_strip) and seal them as output block j.
+ *      (obl_key_encode_strip) and seal them as output block j;
+ *   6. write the output table's descriptor (MAC under the out slot's key)
+ *      before the blocks, and register the output table in the session
+ *      with the out slot, so it can feed the next command.
  * Nothing here branches on or indexes by row contents: loop bounds and
  * offsets come from the counts above; plaintext is touched only by memory
  * copies, the GP AES-GCM calls and the obl_ kernels. All plaintext buffers
@@ -25,6 +30,7 @@
 #include "cmd.h"
 #include "block_list.h"
 #include "../crypto/block_gcm.h"
+#include "../crypto/descriptor_mac.h"
 #include "../ops/key_encode.h"
 #include "../ops/sort_bitonic.h"
 
@@ -98,6 +104,7 @@ static TEE_Result check_request(const struct ts_sort_request *req,
 /* Pass 1: headers only. On TS_ERROR_BLOCK_* *fail_index is the block. */
 static TEE_Result scan_input(const void *buf, size_t len,
 			     const struct ts_sort_request *req,
+			     const struct ta_table *table,
 			     struct sort_input *in, uint32_t *fail_index)
 {
 	struct block_list bl;
@@ -106,13 +113,13 @@ static TEE_Result scan_input(const void *buf, size_t len,
 	TEE_Result res;
 
 	TEE_MemFill(in, 0, sizeof(*in));
-	block_list_start(&bl, buf, len);
+	block_list_start(&bl, buf, len, table);
 	while (block_list_more(&bl)) {
 		*fail_index = bl.count;
 		res = block_list_next(&bl, &hdr, &sealed);
 		if (res != TEE_SUCCESS)
 			return res;
-		/* Block 0 fixes the schema of all; it must be the request's. */
+		/* The registered schema must be the request's. */
 		if (TEE_MemCompare(hdr.schema_hash, req->schema_hash,
 				   sizeof(hdr.schema_hash)))
 			return TS_ERROR_BLOCK_SEQUENCE;
@@ -125,7 +132,7 @@ static TEE_Result scan_input(const void *buf, size_t len,
 	if (res != TEE_SUCCESS)
 		return res;
 	in->n_blocks = bl.count;
-	in->row_size = bl.first.row_size;
+	in->row_size = bl.table.row_size;
 	return TEE_SUCCESS;
 }
 
@@ -134,6 +141,7 @@ static TEE_Result scan_input(const void *buf, size_t len,
  * authentication.  Hides: rows, keys. */
 static TEE_Result open_and_encode(struct sort_state *st, const void *buf,
 				  size_t len, const struct ts_sort_request *req,
+				  const struct ta_table *table,
 				  const struct sort_input *in,
 				  const struct obl_key_col *cols,
 				  size_t rec_size, uint32_t *fail_index)
@@ -144,7 +152,7 @@ static TEE_Result open_and_encode(struct sort_state *st, const void *buf,
 	uint64_t rows_done = 0;
 	TEE_Result res;
 
-	block_list_start(&bl, buf, len);
+	block_list_start(&bl, buf, len, table);
 	while (block_list_more(&bl)) {
 		*fail_index = bl.count;
 		if (cmd_cancelled())
@@ -220,10 +228,30 @@ static TEE_Result seal_output(struct sort_state *st,
 	return TEE_SUCCESS;
 }
 
-static int is_block_error(TEE_Result res)
+/* The output table's registry entry and descriptor (MAC under out_key).
+ * Leaks: nothing (all public).  Hides: the out key. */
+static TEE_Result output_table(struct ta_session *s,
+			       const struct ts_sort_request *req,
+			       const struct sort_input *in, uint32_t n_out,
+			       const uint8_t *out_key, struct ta_table *t,
+			       struct ts_table_descriptor *d)
 {
-	return res == TS_ERROR_BLOCK_FORMAT || res == TS_ERROR_BLOCK_AUTH ||
-	       res == TS_ERROR_BLOCK_SEQUENCE;
+	const struct key_slot *meta = key_slots_meta(&s->keys, req->out_key_slot);
+
+	TEE_MemFill(t, 0, sizeof(*t));
+	t->in_use = 1;
+	t->slot_mask = 1u << req->out_key_slot;
+	TEE_MemMove(t->table_id, req->out_table_id, sizeof(t->table_id));
+	t->table_version = req->out_table_version;
+	t->row_count = in->n_rows;
+	t->block_count = n_out;
+	t->row_size = in->row_size;
+	t->rows_per_block = req->rows_per_block;
+	TEE_MemMove(t->schema_hash, req->schema_hash, sizeof(t->schema_hash));
+	/* key_id: the out key's keyring id if the KBS released it, else zero
+	 * (a query or development key has none). */
+	table_to_descriptor(t, meta->key_id, d);
+	return descriptor_mac_seal(out_key, d);
 }
 
 /* see cmd.h */
@@ -238,6 +266,8 @@ TEE_Result cmd_sort_blocks(struct ta_session *s, uint32_t param_types,
 				 NULL, 0, NULL, 0 };
 	struct obl_key_col cols[TS_MAX_SORT_KEYS];
 	struct ts_sort_request req;
+	struct ts_table_descriptor out_desc;
+	struct ta_table table, out_table;
 	struct sort_input in;
 	const uint8_t *in_key, *out_key = NULL;
 	const void *in_buf;
@@ -277,9 +307,19 @@ TEE_Result cmd_sort_blocks(struct ta_session *s, uint32_t param_types,
 			  (unsigned int)res);
 		return res;
 	}
+	if (key_slots_bound_elsewhere(&s->keys, req.out_key_slot,
+				      req.out_table_id)) {
+		SHIM_LOGE("SORT_BLOCKS: the key in slot %u belongs to another "
+			  "table", req.out_key_slot);
+		return TEE_ERROR_ACCESS_DENIED;
+	}
 
-	/* 2. Headers. */
-	res = scan_input(in_buf, in_len, &req, &in, &fail_index);
+	/* 2. The registered table, then headers. */
+	res = block_list_find_table(&s->tables, in_buf, in_len,
+				    req.in_key_slot, &table);
+	if (res != TEE_SUCCESS)
+		goto out;
+	res = scan_input(in_buf, in_len, &req, &table, &in, &fail_index);
 	if (res != TEE_SUCCESS)
 		goto out;
 	if (obl_key_encode_check(cols, req.key_count, in.row_size) != 0) {
@@ -307,7 +347,8 @@ TEE_Result cmd_sort_blocks(struct ta_session *s, uint32_t param_types,
 		goto out;
 	}
 	n_out = (uint32_t)n_out64;
-	needed = n_out64 * (TS_BLOCK_HEADER_SIZE + TS_TAG_SIZE) +
+	needed = TS_TABLE_DESCRIPTOR_SIZE +
+		 n_out64 * (TS_BLOCK_HEADER_SIZE + TS_TAG_SIZE) +
 		 in.n_rows * in.row_size;
 	if (params[1].memref.size < needed || !params[1].memref.buffer) {
 		params[1].memref.size = (size_t)needed;
@@ -335,12 +376,15 @@ TEE_Result cmd_sort_blocks(struct ta_session *s, uint32_t param_types,
 	res = block_gcm_init(&st.dec, TEE_MODE_DECRYPT, in_key);
 	if (res == TEE_SUCCESS)
 		res = block_gcm_init(&st.enc, TEE_MODE_ENCRYPT, out_key);
+	if (res == TEE_SUCCESS)
+		res = output_table(s, &req, &in, n_out, out_key, &out_table,
+				   &out_desc);
 	if (res != TEE_SUCCESS)
 		goto out;
 
 	was_masked = TEE_UnmaskCancellation();
-	res = open_and_encode(&st, in_buf, in_len, &req, &in, cols, rec_size,
-			      &fail_index);
+	res = open_and_encode(&st, in_buf, in_len, &req, &table, &in, cols,
+			      rec_size, &fail_index);
 	if (res == TEE_SUCCESS && cmd_cancelled())
 		res = TEE_ERROR_CANCEL;
 	if (res == TEE_SUCCESS) {
@@ -349,18 +393,23 @@ TEE_Result cmd_sort_blocks(struct ta_session *s, uint32_t param_types,
 				 key_words);
 		/* 5. Output blocks. */
 		res = seal_output(&st, &req, &in, key_words, rec_size, n_out,
-				  params[1].memref.buffer, &out_len);
+				  (uint8_t *)params[1].memref.buffer +
+					  TS_TABLE_DESCRIPTOR_SIZE,
+				  &out_len);
 	}
 	if (was_masked)
 		TEE_MaskCancellation();
 	if (res == TEE_SUCCESS) {
-		params[1].memref.size = out_len;
+		/* 6. Descriptor first, then the table joins the session. */
+		TEE_MemMove(params[1].memref.buffer, &out_desc, sizeof(out_desc));
+		table_registry_put(&s->tables, &out_table);
+		params[1].memref.size = TS_TABLE_DESCRIPTOR_SIZE + out_len;
 		params[3].value.a = (uint32_t)in.n_rows;
 		params[3].value.b = n_out;
 	}
 out:
 	sort_state_free(&st);
-	if (is_block_error(res)) {
+	if (cmd_is_block_error(res)) {
 		params[3].value.a = fail_index;
 		SHIM_LOGE("SORT_BLOCKS: block %u: 0x%x", fail_index,
 			  (unsigned int)res);

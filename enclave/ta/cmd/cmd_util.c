@@ -15,3 +15,9 @@ int cmd_cancelled(void)
 {
 	return TEE_GetCancellationFlag() ? 1 : 0;
 }
+
+int cmd_is_block_error(TEE_Result res)
+{
+	return res == TS_ERROR_BLOCK_FORMAT || res == TS_ERROR_BLOCK_AUTH ||
+	       res == TS_ERROR_BLOCK_SEQUENCE;
+}

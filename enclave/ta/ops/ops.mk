@@ -16,6 +16,14 @@
 # never trace.c).
 
 OPS_NAMES := key_encode sort_bitonic compact_or scan_prefix scan_segmented
+# Relational operators (op_*.c: obl_<op> oblivious, op_<op>_fast encrypted
+# mode, NOT oblivious) and the kernels they add (key_encode_nulls,
+# obl_expand, fast_sort).
+OPS_NAMES += op_common key_encode_nulls fast_sort \
+	op_filter op_filter_fast op_aggregate op_aggregate_fast \
+	obl_expand op_join_common op_join_pkfk op_join_general op_join_semi \
+	op_join_outer op_join_fast op_sort op_limit op_sort_fast \
+	op_union_distinct op_union_distinct_fast
 OPS_REF_NAMES := sort_bitonic_ref compact_or_ref scan_prefix_ref \
 	scan_segmented_ref key_encode_ref
 

@@ -120,6 +120,11 @@ static void bench_reseal(void *s, const uint8_t *k0, const uint8_t *k1,
 	th_rand_bytes(rows, total);
 	th_table_random(&t, row_size);
 	th_seal_table(k0, &t, rows, n_rows, rows_per_block, in);
+	if (th_register_table(s, k0, &t, n_rows, rows_per_block, 0) !=
+	    TEE_SUCCESS) {
+		fprintf(stderr, "REGISTER_TABLE failed\n");
+		exit(1);
+	}
 	memset(out, 0, len);	/* fault the pages in before timing */
 	memset(pt, 0, 1 << 20);
 	for (r = 0; r < 5; r++) {
@@ -152,8 +157,9 @@ static void bench_sort(void *s, const uint8_t *k0, uint32_t n_rows)
 {
 	const uint32_t row_size = 16, rpb = 65536;
 	size_t len = th_sealed_size(n_rows, row_size, rpb);
+	size_t out_len = TS_TABLE_DESCRIPTOR_SIZE + len;
 	uint8_t *rows = malloc((size_t)n_rows * row_size);
-	uint8_t *in = malloc(len), *out = malloc(len);
+	uint8_t *in = malloc(len), *out = malloc(out_len);
 	struct th_table t;
 	struct ts_sort_request req;
 	TEE_Param p[4];
@@ -163,7 +169,11 @@ static void bench_sort(void *s, const uint8_t *k0, uint32_t n_rows)
 	th_rand_bytes(rows, (size_t)n_rows * row_size);
 	th_table_random(&t, row_size);
 	th_seal_table(k0, &t, rows, n_rows, rpb, in);
-	memset(out, 0, len);
+	if (th_register_table(s, k0, &t, n_rows, rpb, 0) != TEE_SUCCESS) {
+		fprintf(stderr, "REGISTER_TABLE failed\n");
+		exit(1);
+	}
+	memset(out, 0, out_len);
 	memset(&req, 0, sizeof(req));
 	req.in_key_slot = 0;
 	req.out_key_slot = 1;
@@ -175,7 +185,7 @@ static void bench_sort(void *s, const uint8_t *k0, uint32_t n_rows)
 	p[0].memref.buffer = in;
 	p[0].memref.size = len;
 	p[1].memref.buffer = out;
-	p[1].memref.size = len;
+	p[1].memref.size = out_len;
 	p[2].memref.buffer = &req;
 	p[2].memref.size = sizeof(req);
 	t0 = now_s();

@@ -1,6 +1,6 @@
 /*
- * ct_sort_harness.c - constant-time check of SORT_BLOCKS (and RESEAL_BLOCKS)
- * as shipped, run under valgrind memcheck:
+ * ct_sort_harness.c - constant-time check of SORT_BLOCKS (and RESEAL_BLOCKS
+ * and EXPORT_RESULT) as shipped, run under valgrind memcheck:
  *
  *   TEESPARK_SIM_CT_SECRETS=1 valgrind -q --error-exitcode=1 ct_sort_harness
  *
@@ -16,11 +16,19 @@
  * -Dobl_sort_bitonic=ref_sort_bitonic); the runner requires valgrind to
  * fail on it, so a check that cannot fail is caught.
  *
+ * The table is registered first (REGISTER_TABLE: the descriptor MAC is
+ * checked with a key derived from the data key); SORT_BLOCKS writes its
+ * output descriptor before the blocks and registers the output, which
+ * RESEAL_BLOCKS then reads. EXPORT_RESULT then re-blocks the resealed table
+ * for a recipient named in a KBS reply (built with OpenSSL; the reply wraps
+ * no keys, so no key is marked secret and only the rows are).
+ *
  * The harness itself never reads plaintext: it seals inputs and opens
  * outputs with OpenSSL on data that is defined, and checks that the output
  * is sorted (exit 1 otherwise).
  */
 #include "ta_harness.h"
+#include "ta_testkbs.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +43,10 @@ int main(void)
 	struct ts_sort_request req;
 	uint8_t rows[N_ROWS * ROW_SIZE], got[N_ROWS * ROW_SIZE];
 	size_t in_len = th_sealed_size(N_ROWS, ROW_SIZE, 64);
-	size_t out_cap = th_sealed_size(N_ROWS, ROW_SIZE, 50), out_len = out_cap;
+	size_t blocks_cap = th_sealed_size(N_ROWS, ROW_SIZE, 50);
+	size_t out_cap = TS_TABLE_DESCRIPTOR_SIZE + blocks_cap, out_len;
 	uint8_t *in = malloc(in_len), *out = malloc(out_cap), *re = malloc(out_cap);
+	uint8_t *blocks = out + TS_TABLE_DESCRIPTOR_SIZE;
 	TEE_Param p[4];
 	void *s;
 	uint32_t i, unordered = 0;
@@ -55,6 +65,11 @@ int main(void)
 	s = th_open_session();
 	th_install_key(s, 0, key_in);
 	th_install_key(s, 1, key_out);
+	res = th_register_table(s, key_in, &t, N_ROWS, 64, 0);
+	if (res != TEE_SUCCESS) {
+		fprintf(stderr, "REGISTER_TABLE failed 0x%x\n", res);
+		return 1;
+	}
 
 	/* Three key types, mixed directions. */
 	memset(&req, 0, sizeof(req));
@@ -83,8 +98,9 @@ int main(void)
 		fprintf(stderr, "SORT_BLOCKS failed 0x%x\n", res);
 		return 1;
 	}
-	out_len = p[1].memref.size;
-	if (th_open_table(key_out, out, out_len, got, sizeof(got), NULL, 0,
+	out_len = p[1].memref.size - TS_TABLE_DESCRIPTOR_SIZE;
+	if (!th_descriptor_verify(key_out, (const void *)out) ||
+	    th_open_table(key_out, blocks, out_len, got, sizeof(got), NULL, 0,
 			  NULL) != N_ROWS) {
 		fprintf(stderr, "sorted output does not open\n");
 		return 1;
@@ -99,7 +115,7 @@ int main(void)
 
 	/* RESEAL_BLOCKS over the sorted output: open + seal only. */
 	memset(p, 0, sizeof(p));
-	p[0].memref.buffer = out;
+	p[0].memref.buffer = blocks;
 	p[0].memref.size = out_len;
 	p[1].memref.buffer = re;
 	p[1].memref.size = out_cap;
@@ -118,11 +134,91 @@ int main(void)
 		return 1;
 	}
 
+	/* EXPORT_RESULT of the resealed table (registered with slot 0 by
+	 * RESEAL_BLOCKS), 50-row blocks into 37-row blocks. */
+	{
+		struct th_kbs kbs;
+		struct ts_evidence ev;
+		struct ts_recipient rc;
+		struct ts_export_request xr;
+		uint8_t nonce[32] = { 7 }, ev_hash[32], reply[512], priv[32];
+		uint8_t rkey[32];
+		size_t rlen, x_cap = out_cap + 1024;
+		uint8_t *x = malloc(x_cap);
+
+		th_kbs_init(&kbs);
+		memset(&rc, 0, sizeof(rc));
+		memcpy(rc.recipient_id, "ct-recipient-001", 16);
+		th_x25519_keypair(priv, rc.public_key);
+		memset(p, 0, sizeof(p));
+		p[0].memref.buffer = kbs.pub;
+		p[0].memref.size = 32;
+		res = th_invoke(s, TA_TEESPARK_CMD_PIN_KBS_KEY,
+				TEE_PARAM_TYPES(TEE_PARAM_TYPE_MEMREF_INPUT,
+						TEE_PARAM_TYPE_NONE,
+						TEE_PARAM_TYPE_NONE,
+						TEE_PARAM_TYPE_NONE), p);
+		p[0].memref.buffer = nonce;
+		p[1].memref.buffer = &ev;
+		p[1].memref.size = sizeof(ev);
+		if (res == TEE_SUCCESS)
+			res = th_invoke(s, TA_TEESPARK_CMD_GET_EVIDENCE,
+					TEE_PARAM_TYPES(TEE_PARAM_TYPE_MEMREF_INPUT,
+							TEE_PARAM_TYPE_MEMREF_OUTPUT,
+							TEE_PARAM_TYPE_NONE,
+							TEE_PARAM_TYPE_NONE), p);
+		th_sha256(&ev, sizeof(ev), ev_hash);
+		rlen = th_kbs_reply(&kbs, ev_hash, ev.body.ta_public_key, NULL,
+				    0, &rc, 1, reply);
+		memset(p, 0, sizeof(p));
+		p[0].memref.buffer = reply;
+		p[0].memref.size = rlen;
+		if (res == TEE_SUCCESS)
+			res = th_invoke(s, TA_TEESPARK_CMD_IMPORT_KEYS,
+					TEE_PARAM_TYPES(TEE_PARAM_TYPE_MEMREF_INPUT,
+							TEE_PARAM_TYPE_VALUE_OUTPUT,
+							TEE_PARAM_TYPE_NONE,
+							TEE_PARAM_TYPE_NONE), p);
+		memset(&xr, 0, sizeof(xr));
+		xr.in_key_slot = 0;
+		xr.rows_per_block = 37;
+		memcpy(xr.recipient_id, rc.recipient_id, 16);
+		memcpy(xr.out_table_id, "ct-export-table!", 16);
+		xr.out_table_version = 1;
+		memset(p, 0, sizeof(p));
+		p[0].memref.buffer = re;
+		p[0].memref.size = out_len;
+		p[1].memref.buffer = x;
+		p[1].memref.size = x_cap;
+		p[2].memref.buffer = &xr;
+		p[2].memref.size = sizeof(xr);
+		if (res == TEE_SUCCESS)
+			res = th_invoke(s, TA_TEESPARK_CMD_EXPORT_RESULT,
+					TEE_PARAM_TYPES(TEE_PARAM_TYPE_MEMREF_INPUT,
+							TEE_PARAM_TYPE_MEMREF_OUTPUT,
+							TEE_PARAM_TYPE_MEMREF_INPUT,
+							TEE_PARAM_TYPE_VALUE_OUTPUT), p);
+		if (res != TEE_SUCCESS ||
+		    th_open_envelope(priv, rc.public_key, (const void *)x,
+				     rkey) != 0 ||
+		    th_open_table(rkey, x + TS_RESULT_ENVELOPE_SIZE +
+					   TS_TABLE_DESCRIPTOR_SIZE,
+				  p[1].memref.size - TS_RESULT_ENVELOPE_SIZE -
+					  TS_TABLE_DESCRIPTOR_SIZE,
+				  rows, sizeof(rows), NULL, 0, NULL) != N_ROWS ||
+		    memcmp(rows, got, sizeof(got)) != 0) {
+			fprintf(stderr, "EXPORT_RESULT failed 0x%x\n", res);
+			return 1;
+		}
+		th_kbs_free(&kbs);
+		free(x);
+	}
+
 	th_close_session(s);
 	TA_DestroyEntryPoint();
 	free(in);
 	free(out);
 	free(re);
-	printf("ct_sort_harness: SORT_BLOCKS + RESEAL_BLOCKS ran\n");
+	printf("ct_sort_harness: SORT_BLOCKS + RESEAL_BLOCKS + EXPORT_RESULT ran\n");
 	return 0;
 }

@@ -66,3 +66,29 @@ TEE_Result th_install_key(void *sess, uint32_t slot, const uint8_t key[32])
 					 TEE_PARAM_TYPE_NONE), p);
 }
 
+
+TEE_Result th_register(void *sess, const struct ts_table_descriptor *d,
+		       uint32_t slot)
+{
+	TEE_Param p[4];
+
+	memset(p, 0, sizeof(p));
+	p[0].memref.buffer = (void *)d;
+	p[0].memref.size = sizeof(*d);
+	p[1].value.a = slot;
+	return th_invoke(sess, TA_TEESPARK_CMD_REGISTER_TABLE,
+			 TEE_PARAM_TYPES(TEE_PARAM_TYPE_MEMREF_INPUT,
+					 TEE_PARAM_TYPE_VALUE_INPUT,
+					 TEE_PARAM_TYPE_NONE,
+					 TEE_PARAM_TYPE_NONE), p);
+}
+
+TEE_Result th_register_table(void *sess, const uint8_t key[32],
+			     const struct th_table *t, uint32_t n_rows,
+			     uint32_t rows_per_block, uint32_t slot)
+{
+	struct ts_table_descriptor d;
+
+	th_descriptor(key, t, n_rows, rows_per_block, NULL, &d);
+	return th_register(sess, &d, slot);
+}

@@ -24,4 +24,14 @@ TEE_Result th_invoke(void *sess, uint32_t cmd, uint32_t param_types,
 /* INSTALL_DEV_KEY. */
 TEE_Result th_install_key(void *sess, uint32_t slot, const uint8_t key[32]);
 
+/* REGISTER_TABLE with a descriptor. */
+TEE_Result th_register(void *sess, const struct ts_table_descriptor *d,
+		       uint32_t slot);
+
+/* REGISTER_TABLE of table t (n_rows rows, rows_per_block per block) sealed
+ * under key, with its descriptor built by th_descriptor. */
+TEE_Result th_register_table(void *sess, const uint8_t key[32],
+			     const struct th_table *t, uint32_t n_rows,
+			     uint32_t rows_per_block, uint32_t slot);
+
 #endif /* TEESPARK_TA_HARNESS_H */

@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/kdf.h>
 
 unsigned th_passed, th_failed;
 
@@ -223,4 +226,81 @@ long th_open_table(const uint8_t key[32], const uint8_t *buf, size_t len,
 	if (n_blocks)
 		*n_blocks = i;
 	return n_rows;
+}
+
+/* ---------------------------------------------------------- descriptors */
+
+void th_hkdf_sha256(const void *salt, size_t salt_len, const void *ikm,
+		    size_t ikm_len, const void *info, size_t info_len,
+		    uint8_t *out, size_t out_len)
+{
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	EVP_KDF_CTX *kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	OSSL_PARAM params[5], *p = params;
+
+	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+						(char *)"SHA256", 0);
+	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
+						 (void *)ikm, ikm_len);
+	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
+						 (void *)salt, salt_len);
+	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
+						 (void *)info, info_len);
+	*p = OSSL_PARAM_construct_end();
+	if (!kctx || EVP_KDF_derive(kctx, out, out_len, params) != 1) {
+		fprintf(stderr, "OpenSSL HKDF failed\n");
+		exit(2);
+	}
+	EVP_KDF_CTX_free(kctx);
+	EVP_KDF_free(kdf);
+}
+
+static void descriptor_mac(const uint8_t key[32],
+			   const struct ts_table_descriptor *d, uint8_t mac[32])
+{
+	static const uint8_t zero[32];
+	uint8_t mk[32];
+	unsigned int len = 32;
+
+	th_hkdf_sha256(zero, sizeof(zero), key, 32, TS_MANIFEST_MAC_INFO,
+		       strlen(TS_MANIFEST_MAC_INFO), mk, sizeof(mk));
+	if (!HMAC(EVP_sha256(), mk, sizeof(mk), (const uint8_t *)d,
+		  TS_DESCRIPTOR_MAC_OFFSET, mac, &len)) {
+		fprintf(stderr, "OpenSSL HMAC failed\n");
+		exit(2);
+	}
+}
+
+void th_descriptor_mac(const uint8_t key[32], struct ts_table_descriptor *d)
+{
+	descriptor_mac(key, d, d->mac);
+}
+
+int th_descriptor_verify(const uint8_t key[32],
+			 const struct ts_table_descriptor *d)
+{
+	uint8_t mac[32];
+
+	descriptor_mac(key, d, mac);
+	return memcmp(mac, d->mac, 32) == 0;
+}
+
+void th_descriptor(const uint8_t key[32], const struct th_table *t,
+		   uint64_t n_rows, uint32_t rows_per_block,
+		   const uint8_t *key_id, struct ts_table_descriptor *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->magic = TS_DESCRIPTOR_MAGIC;
+	d->format_version = TS_FORMAT_VERSION;
+	d->descriptor_size = TS_TABLE_DESCRIPTOR_SIZE;
+	memcpy(d->table_id, t->table_id, 16);
+	d->table_version = t->table_version;
+	d->row_count = n_rows;
+	d->block_count = n_blocks_for((uint32_t)n_rows, rows_per_block);
+	d->row_size = t->row_size;
+	d->rows_per_block = rows_per_block;
+	memcpy(d->schema_hash, t->schema_hash, 32);
+	if (key_id)
+		memcpy(d->key_id, key_id, 16);
+	th_descriptor_mac(key, d);
 }

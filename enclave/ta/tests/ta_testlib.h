@@ -73,4 +73,25 @@ long th_open_table(const uint8_t key[32], const uint8_t *buf, size_t len,
 		   struct ts_block_header *hdrs, size_t max_hdrs,
 		   uint32_t *n_blocks);
 
+/* ---- table descriptors (OpenSSL HKDF + HMAC, independent of the TA) ---- */
+
+/* out = HKDF-SHA256(salt, ikm, info) (OpenSSL EVP_KDF "HKDF"). */
+void th_hkdf_sha256(const void *salt, size_t salt_len, const void *ikm,
+		    size_t ikm_len, const void *info, size_t info_len,
+		    uint8_t *out, size_t out_len);
+
+/* The descriptor of table t holding n_rows rows at rows_per_block per block
+ * (block_count as th_seal_table makes them), keyed by key_id, MAC'd under
+ * the data key (teespark_ta.h). key_id NULL = zeros. */
+void th_descriptor(const uint8_t key[32], const struct th_table *t,
+		   uint64_t n_rows, uint32_t rows_per_block,
+		   const uint8_t *key_id, struct ts_table_descriptor *d);
+
+/* Recompute d->mac under key (after a test edited a field). */
+void th_descriptor_mac(const uint8_t key[32], struct ts_table_descriptor *d);
+
+/* 1 if d->mac is right for key. */
+int th_descriptor_verify(const uint8_t key[32],
+			 const struct ts_table_descriptor *d);
+
 #endif /* TEESPARK_TA_TESTLIB_H */

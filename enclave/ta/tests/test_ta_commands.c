@@ -1,8 +1,10 @@
 /*
  * test_ta_commands.c - the teespark TA's commands, in-process: GET_INFO, the
- * key slot commands, RESEAL_BLOCKS (round trip against OpenSSL, parameter
- * checks, SHORT_BUFFER protocol, tampering, sequence errors) and
- * block_gcm's own contract (output zeroed on a tag mismatch).
+ * key slot commands, RESEAL_BLOCKS on registered tables (round trip against
+ * OpenSSL, parameter checks, SHORT_BUFFER protocol, tampering, sequence
+ * errors) and block_gcm's own contract (output zeroed on a tag mismatch).
+ * REGISTER_TABLE itself and the tamper matrix against registered tables
+ * are in test_ta_tables.c.
  *
  *   test_ta_commands [test_name ...]     (no names: run all)
  */
@@ -51,6 +53,14 @@ static void fixture_make(struct fixture *f, uint32_t n_rows, uint32_t row_size,
 	f->sealed = malloc(f->sealed_len);
 	CHECK(th_seal_table(key0, &f->t, f->rows, n_rows, rows_per_block,
 			    f->sealed) == f->sealed_len);
+}
+
+/* REGISTER_TABLE of the fixture's table (descriptor MAC'd under `key`). */
+static void fixture_register(void *s, const struct fixture *f,
+			     const uint8_t key[32], uint32_t slot)
+{
+	CHECK_RES(th_register_table(s, key, &f->t, f->n_rows,
+				    f->rows_per_block, slot), TEE_SUCCESS);
 }
 
 static void fixture_free(struct fixture *f)
@@ -141,7 +151,8 @@ static void test_unknown_command_not_supported(void)
 	TEE_Param p[4];
 
 	memset(p, 0, sizeof(p));
-	CHECK_RES(th_invoke(s, 6, 0, p), TEE_ERROR_NOT_SUPPORTED);
+	CHECK_RES(th_invoke(s, TA_TEESPARK_CMD_EXPORT_RESULT + 1, 0, p),
+		  TEE_ERROR_NOT_SUPPORTED);
 	CHECK_RES(th_invoke(s, 0xffffffffu, 0, p), TEE_ERROR_NOT_SUPPORTED);
 	th_close_session(s);
 }
@@ -203,6 +214,7 @@ static void test_reseal_roundtrip_matches_openssl(void)
 	TEE_Param p3;
 
 	fixture_make(&f, 1000, 24, 300);	/* 4 blocks, last one short */
+	fixture_register(s, &f, key0, 0);
 	out_len = f.sealed_len;
 	out = malloc(out_len);
 	rows = malloc((size_t)f.n_rows * f.t.row_size);
@@ -238,6 +250,7 @@ static void test_reseal_same_slot_gives_fresh_nonces(void)
 	size_t la, lb;
 
 	fixture_make(&f, 50, 8, 50);
+	fixture_register(s, &f, key0, 0);
 	la = lb = f.sealed_len;
 	a = malloc(la);
 	b = malloc(lb);
@@ -269,6 +282,7 @@ static void test_new_query_key_is_usable_and_secret(void)
 	TEE_Param p[4];
 
 	fixture_make(&f, 64, 16, 20);
+	fixture_register(s, &f, key0, 0);
 	lm = lo = f.sealed_len;
 	mid = malloc(lm);
 	out = malloc(lo);
@@ -285,10 +299,19 @@ static void test_new_query_key_is_usable_and_secret(void)
 	CHECK_RES(reseal(s, mid, lm, out, &lo, 2, 1, NULL), TEE_SUCCESS);
 	CHECK(th_open_table(key1, out, lo, rows, 1024, NULL, 0, NULL) == 64);
 	CHECK(memcmp(rows, f.rows, 64 * 16) == 0);
-	/* A second NEW_QUERY_KEY replaces the key: the old blocks fail. */
+	/* A second NEW_QUERY_KEY replaces the key: slot 2 no longer opens
+	 * the table (it was registered under the old key) ... */
 	CHECK_RES(th_invoke(s, TA_TEESPARK_CMD_NEW_QUERY_KEY,
 			    TEE_PARAM_TYPES(PT_VIN, PT_NONE, PT_NONE, PT_NONE),
 			    p), TEE_SUCCESS);
+	lo = f.sealed_len;
+	CHECK_RES(reseal(s, mid, lm, out, &lo, 2, 1, NULL),
+		  TS_ERROR_TABLE_UNKNOWN);
+	/* ... and after a reseal into slot 2 under the new key, the blocks
+	 * sealed under the old one fail authentication. */
+	lo = f.sealed_len;
+	CHECK_RES(reseal(s, f.sealed, f.sealed_len, out, &lo, 0, 2, NULL),
+		  TEE_SUCCESS);
 	lo = f.sealed_len;
 	CHECK_RES(reseal(s, mid, lm, out, &lo, 2, 1, NULL), TS_ERROR_BLOCK_AUTH);
 	free(mid);
@@ -307,6 +330,7 @@ static void test_clear_key_empties_slot(void)
 	TEE_Param p[4];
 
 	fixture_make(&f, 10, 8, 10);
+	fixture_register(s, &f, key0, 0);
 	out = malloc(f.sealed_len);
 	memset(p, 0, sizeof(p));
 	p[0].value.a = 1;
@@ -336,10 +360,16 @@ static void test_sessions_do_not_share_keys(void)
 	size_t lo;
 
 	fixture_make(&f, 10, 8, 10);
+	fixture_register(a, &f, key0, 0);
 	out = malloc(f.sealed_len);
 	lo = f.sealed_len;
 	CHECK_RES(reseal(b, f.sealed, f.sealed_len, out, &lo, 0, 0, NULL),
 		  TS_ERROR_KEY_SLOT_EMPTY);
+	/* With the same key but no registration of its own: unknown table. */
+	CHECK_RES(th_install_key(b, 0, key0), TEE_SUCCESS);
+	lo = f.sealed_len;
+	CHECK_RES(reseal(b, f.sealed, f.sealed_len, out, &lo, 0, 0, NULL),
+		  TS_ERROR_TABLE_UNKNOWN);
 	lo = f.sealed_len;
 	CHECK_RES(reseal(a, f.sealed, f.sealed_len, out, &lo, 0, 0, NULL),
 		  TEE_SUCCESS);
@@ -373,6 +403,7 @@ static void test_reseal_short_buffer_reports_size(void)
 	size_t lo;
 
 	fixture_make(&f, 100, 12, 30);
+	fixture_register(s, &f, key0, 0);
 	out = malloc(f.sealed_len);
 	rows = malloc(1200);
 	lo = 0;
@@ -414,6 +445,7 @@ static void test_reseal_tamper_reports_block(void)
 	uint32_t idx;
 
 	fixture_make(&f, 30, 16, 10);	/* 3 full blocks */
+	fixture_register(s, &f, key0, 0);
 	/* Ciphertext, tag, AAD-only header fields, nonce: authentication. */
 	CHECK_RES(reseal_flipped(s, &f, 1, TS_BLOCK_HEADER_SIZE + 7, &idx),
 		  TS_ERROR_BLOCK_AUTH);
@@ -456,16 +488,20 @@ static void test_reseal_every_byte_flip_fails(void)
 	unsigned ok_count = 0;
 
 	fixture_make(&f, 3, 8, 3);
+	fixture_register(s, &f, key0, 0);
 	len = f.sealed_len;
 	for (at = 0; at < len; at++) {
 		TEE_Result r = reseal_flipped(s, &f, 0, at, &idx);
 
+		/* A flipped table id names a table that is not registered. */
 		if (r == TEE_SUCCESS ||
 		    (r != TS_ERROR_BLOCK_AUTH && r != TS_ERROR_BLOCK_FORMAT &&
-		     r != TS_ERROR_BLOCK_SEQUENCE))
+		     r != TS_ERROR_BLOCK_SEQUENCE && r != TS_ERROR_TABLE_UNKNOWN))
 			ok_count++;
 	}
 	CHECK(ok_count == 0);
+	/* Negative control: the unflipped block passes. */
+	CHECK_RES(reseal_expect(s, f.sealed, f.sealed_len, &idx), TEE_SUCCESS);
 	fixture_free(&f);
 	th_close_session(s);
 }
@@ -479,6 +515,9 @@ static void test_reseal_wrong_key_is_auth_error(void)
 	TEE_Param p3;
 
 	fixture_make(&f, 20, 8, 10);
+	/* A descriptor MAC'd under key1 (so slot 1 accepts it) for blocks
+	 * sealed under key0: the blocks fail authentication at block 0. */
+	fixture_register(s, &f, key1, 1);
 	out = malloc(f.sealed_len);
 	lo = f.sealed_len;
 	CHECK_RES(reseal(s, f.sealed, f.sealed_len, out, &lo, 1, 0, &p3),
@@ -498,6 +537,7 @@ static void test_reseal_sequence_errors(void)
 	uint32_t idx;
 
 	fixture_make(&f, 30, 16, 10);	/* 3 blocks of bs bytes */
+	fixture_register(s, &f, key0, 0);
 	bs = block_off(&f, 1);
 	buf = malloc(f.sealed_len + bs);
 

@@ -2,8 +2,8 @@
  * test_ta_process.c - the teespark TA as the product runs it: built as
  * $(BUILD)/lib/ta/<uuid>.so, loaded by the simulator's TA host process and
  * called through libteec with shared memory. Checks that the .so loads and
- * dispatches, that RESEAL_BLOCKS and SORT_BLOCKS work across the process
- * boundary, and that a long RESEAL_BLOCKS stops with TEE_ERROR_CANCEL
+ * dispatches, that REGISTER_TABLE, RESEAL_BLOCKS and SORT_BLOCKS work
+ * across the process boundary, and that a long RESEAL_BLOCKS stops with TEE_ERROR_CANCEL
  * (origin TA) when the client cancels it (the TA checks between blocks).
  *
  *   TEESPARK_SIM_TA_PATH=$(BUILD)/lib/ta test_ta_process [test_name ...]
@@ -85,14 +85,37 @@ static void *reseal_main(void *arg)
 	return NULL;
 }
 
-/* Shared memory holding a sealed table of n_rows rows of row_size. */
-static size_t make_table(TEEC_SharedMemory *shm, uint8_t *rows,
-			 uint32_t n_rows, uint32_t row_size, uint32_t rpb)
+/* REGISTER_TABLE of t (sealed under key0) with slot 0, through libteec. */
+static TEEC_Result register_table(TEEC_Session *s, const struct th_table *t,
+				  uint32_t n_rows, uint32_t rpb)
+{
+	struct ts_table_descriptor d;
+	TEEC_Operation op;
+	uint32_t origin;
+
+	th_descriptor(key0, t, n_rows, rpb, NULL, &d);
+	memset(&op, 0, sizeof(op));
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT,
+					 TEEC_VALUE_INPUT, TEEC_NONE,
+					 TEEC_NONE);
+	op.params[0].tmpref.buffer = &d;
+	op.params[0].tmpref.size = sizeof(d);
+	op.params[1].value.a = 0;
+	return TEEC_InvokeCommand(s, TA_TEESPARK_CMD_REGISTER_TABLE, &op,
+				  &origin);
+}
+
+/* Shared memory holding a sealed table of n_rows rows of row_size,
+ * registered in session s with slot 0. */
+static size_t make_table(TEEC_Session *s, TEEC_SharedMemory *shm,
+			 uint8_t *rows, uint32_t n_rows, uint32_t row_size,
+			 uint32_t rpb)
 {
 	struct th_table t;
 	size_t len = th_sealed_size(n_rows, row_size, rpb);
 
 	th_table_random(&t, row_size);
+	CHECK_RES(register_table(s, &t, n_rows, rpb), TEEC_SUCCESS);
 	memset(shm, 0, sizeof(*shm));
 	shm->size = len;
 	shm->flags = TEEC_MEM_INPUT;
@@ -150,7 +173,7 @@ static void test_process_reseal_and_sort_roundtrip(void)
 
 	open_keyed(&s);
 	th_rand_bytes(rows, (size_t)n * rs);
-	in_len = make_table(&in, rows, n, rs, 1000);
+	in_len = make_table(&s, &in, rows, n, rs, 1000);
 	alloc_out(&out, in_len);
 
 	memset(&c, 0, sizeof(c));
@@ -164,8 +187,9 @@ static void test_process_reseal_and_sort_roundtrip(void)
 			    NULL, 0, NULL) == n);
 	CHECK(memcmp(got, rows, (size_t)n * rs) == 0);
 
-	/* Sort the resealed copy (slot 1) back into slot 0, by the first 8
-	 * bytes as an unsigned integer. */
+	/* Sort the resealed copy (slot 1, which RESEAL_BLOCKS made a slot
+	 * of the registered table) back into slot 0, by the first 8 bytes as
+	 * an unsigned integer. */
 	memset(&req_shm, 0, sizeof(req_shm));
 	req_shm.size = sizeof(*req);
 	req_shm.flags = TEEC_MEM_INPUT;
@@ -181,7 +205,7 @@ static void test_process_reseal_and_sort_roundtrip(void)
 	req->keys[0] = (struct ts_sort_key){ TS_KEY_UINT, 0, 0, 8, 0 };
 	memcpy(in.buffer, out.buffer, in_len);	/* input: the resealed table */
 	TEEC_ReleaseSharedMemory(&out);
-	alloc_out(&out, th_sealed_size(n, rs, 999));
+	alloc_out(&out, TS_TABLE_DESCRIPTOR_SIZE + th_sealed_size(n, rs, 999));
 
 	memset(&op, 0, sizeof(op));
 	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_PARTIAL_INPUT,
@@ -195,8 +219,11 @@ static void test_process_reseal_and_sort_roundtrip(void)
 				     &origin), TEEC_SUCCESS);
 	CHECK(op.params[3].value.a == n);
 	CHECK(op.params[3].value.b == (n + 998) / 999);
-	CHECK(th_open_table(key0, out.buffer, op.params[1].memref.size, got,
-			    (size_t)n * rs, NULL, 0, NULL) == n);
+	CHECK(th_descriptor_verify(key0, out.buffer));
+	CHECK(th_open_table(key0, (uint8_t *)out.buffer +
+				    TS_TABLE_DESCRIPTOR_SIZE,
+			    op.params[1].memref.size - TS_TABLE_DESCRIPTOR_SIZE,
+			    got, (size_t)n * rs, NULL, 0, NULL) == n);
 	for (i = 1; i < n; i++) {
 		uint64_t a, b;
 
@@ -236,7 +263,7 @@ static void test_process_reseal_is_cancellable(void)
 
 	open_keyed(&s);
 	memset(&c, 0, sizeof(c));
-	c.in_len = make_table(&in, rows, n, rs, rpb);
+	c.in_len = make_table(&s, &in, rows, n, rs, rpb);
 	alloc_out(&out, c.in_len);
 	c.s = &s;
 	c.in = &in;

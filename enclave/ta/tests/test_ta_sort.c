@@ -1,7 +1,8 @@
 /*
  * test_ta_sort.c - TA_TEESPARK_CMD_SORT_BLOCKS in-process: results against a
  * qsort reference written here (typed comparisons in plain C, independent of
- * ops/key_encode.c), request validation, SHORT_BUFFER, tampering, and the
+ * ops/key_encode.c), the output descriptor (checked with OpenSSL) and the
+ * output's registration, request validation, SHORT_BUFFER, tampering, and the
  * out-of-memory path (test_sort_out_of_memory, meaningful with a small heap:
  * TEESPARK_TA_DATA_SIZE=1048576; skipped above 4 MiB).
  *
@@ -142,15 +143,17 @@ static TEE_Result sort_call(void *s, const void *in, size_t in_len, void *out,
 	return res;
 }
 
-/* Seal `rows`, sort them in the TA, open the result with OpenSSL and check
- * it: headers, ordered by the reference comparator, same multiset of rows. */
+/* Seal `rows`, register the table, sort them in the TA, open the result with
+ * OpenSSL and check it: descriptor (MAC under key_out, fields), headers,
+ * ordered by the reference comparator, same multiset of rows. */
 static void check_sort(void *s, const struct sort_case *c, uint8_t *rows)
 {
 	struct th_table t;
 	struct ts_sort_request req;
 	size_t row_bytes = (size_t)c->n_rows * c->row_size;
 	size_t in_len = th_sealed_size(c->n_rows, c->row_size, c->in_rpb);
-	size_t out_cap = th_sealed_size(c->n_rows, c->row_size, c->out_rpb);
+	size_t out_cap = TS_TABLE_DESCRIPTOR_SIZE +
+			 th_sealed_size(c->n_rows, c->row_size, c->out_rpb);
 	size_t out_len = out_cap, i;
 	uint32_t n_out = c->n_rows ? (c->n_rows + c->out_rpb - 1) / c->out_rpb : 1;
 	uint8_t *in = malloc(in_len), *out = malloc(out_cap);
@@ -160,16 +163,32 @@ static void check_sort(void *s, const struct sort_case *c, uint8_t *rows)
 	TEE_Param p3;
 	long n;
 
+	const struct ts_table_descriptor *d = (const void *)out;
+
 	th_table_random(&t, c->row_size);
 	CHECK(th_seal_table(key_in, &t, rows, c->n_rows, c->in_rpb, in) ==
 	      in_len);
+	CHECK_RES(th_register_table(s, key_in, &t, c->n_rows, c->in_rpb, 0),
+		  TEE_SUCCESS);
 	make_request(&req, c, &t);
 	CHECK_RES(sort_call(s, in, in_len, out, &out_len, &req, sizeof(req),
 			    &p3), TEE_SUCCESS);
 	CHECK(out_len == out_cap);
 	CHECK(p3.value.a == c->n_rows);
 	CHECK(p3.value.b == n_out);
-	n = th_open_table(key_out, out, out_len, got, row_bytes, h, n_out, &nb);
+	/* The output descriptor, before the blocks. */
+	CHECK(th_descriptor_verify(key_out, d));
+	CHECK(!th_descriptor_verify(key_in, d));
+	CHECK(d->magic == TS_DESCRIPTOR_MAGIC && d->format_version == 1 &&
+	      d->descriptor_size == TS_TABLE_DESCRIPTOR_SIZE && !d->reserved);
+	CHECK(memcmp(d->table_id, req.out_table_id, 16) == 0);
+	CHECK(d->table_version == 77 && d->row_count == c->n_rows &&
+	      d->block_count == n_out && d->row_size == c->row_size &&
+	      d->rows_per_block == c->out_rpb);
+	CHECK(memcmp(d->schema_hash, t.schema_hash, 32) == 0);
+	n = th_open_table(key_out, out + TS_TABLE_DESCRIPTOR_SIZE,
+			  out_len - TS_TABLE_DESCRIPTOR_SIZE, got, row_bytes,
+			  h, n_out, &nb);
 	if (!CHECK(n == (long)c->n_rows) || !CHECK(nb == n_out))
 		goto out;
 	for (i = 0; i < nb; i++) {
@@ -411,6 +430,7 @@ static void test_sort_rejects_bad_requests(void)
 	th_rand_bytes(rows, sizeof(rows));
 	th_table_random(&t, 16);
 	th_seal_table(key_in, &t, rows, 20, 10, in);
+	CHECK_RES(th_register_table(s, key_in, &t, 20, 10, 0), TEE_SUCCESS);
 	make_request(&good, &c, &t);
 	CHECK_RES(try_request(s, &good, sizeof(good), in, in_len, &p3),
 		  TEE_SUCCESS);
@@ -442,7 +462,8 @@ static void test_sort_rejects_bad_requests(void)
 	BAD(r.in_key_slot = TS_MAX_KEY_SLOTS, TS_ERROR_BAD_REQUEST);
 	BAD(r.out_key_slot = TS_MAX_KEY_SLOTS, TS_ERROR_BAD_REQUEST);
 	BAD(r.out_key_slot = 5, TS_ERROR_KEY_SLOT_EMPTY);
-	BAD(r.in_key_slot = 1, TS_ERROR_BLOCK_AUTH);	/* wrong key */
+	/* Not the slot the table was registered with. */
+	BAD(r.in_key_slot = 1, TS_ERROR_TABLE_UNKNOWN);
 	BAD(r.schema_hash[31] ^= 1, TS_ERROR_BLOCK_SEQUENCE);
 	CHECK(p3.value.a == 0);
 #undef BAD
@@ -472,6 +493,7 @@ static void test_sort_rejects_blocks_over_plaintext_limit(void)
 
 	th_table_random(&t, 65536);
 	th_seal_table(key_in, &t, rows, 65, 16, in);
+	CHECK_RES(th_register_table(s, key_in, &t, 65, 16, 0), TEE_SUCCESS);
 	make_request(&r, &c, &t);
 	/* 65 rows of 64 KiB in one output block exceed 4 MiB ... */
 	CHECK_RES(try_request(s, &r, sizeof(r), in, in_len, &p3),
@@ -493,12 +515,14 @@ static void test_sort_short_buffer_reports_size(void)
 	struct ts_sort_request r;
 	uint8_t rows[100 * 16];
 	size_t in_len = th_sealed_size(100, 16, 30);
-	size_t need = th_sealed_size(100, 16, 40), len;
+	size_t need = TS_TABLE_DESCRIPTOR_SIZE + th_sealed_size(100, 16, 40);
+	size_t len;
 	uint8_t *in = malloc(in_len), *out = malloc(need);
 
 	th_rand_bytes(rows, sizeof(rows));
 	th_table_random(&t, 16);
 	th_seal_table(key_in, &t, rows, 100, 30, in);
+	CHECK_RES(th_register_table(s, key_in, &t, 100, 30, 0), TEE_SUCCESS);
 	make_request(&r, &c, &t);
 	len = 0;
 	CHECK_RES(sort_call(s, in, in_len, NULL, &len, &r, sizeof(r), NULL),
@@ -530,6 +554,7 @@ static void test_sort_tamper_reports_block(void)
 	th_rand_bytes(rows, sizeof(rows));
 	th_table_random(&t, 16);
 	th_seal_table(key_in, &t, rows, 40, 10, in);
+	CHECK_RES(th_register_table(s, key_in, &t, 40, 10, 0), TEE_SUCCESS);
 	make_request(&r, &c, &t);
 
 	memcpy(bad, in, in_len);
@@ -597,6 +622,8 @@ static void test_sort_out_of_memory(void)
 
 		th_table_random(&t, 16);
 		th_seal_table(key_in, &t, rows, c.n_rows, 4096, in);
+		CHECK_RES(th_register_table(s, key_in, &t, c.n_rows, 4096, 0),
+			  TEE_SUCCESS);
 		make_request(&r, &c, &t);
 		CHECK_RES(try_request(s, &r, sizeof(r), in, in_len, &p3),
 			  TEE_ERROR_OUT_OF_MEMORY);

@@ -3,10 +3,28 @@
 :class:`TeesparkTA` wraps a :class:`~teespark.tee.session.TaSession` with one
 method per command, passes bulk data through shared memory (no per-row
 Python), and turns the TA's own error codes into teespark exceptions:
-``TS_ERROR_BLOCK_AUTH`` -> :class:`~teespark.errors.BlockAuthenticationError`,
-``TS_ERROR_BLOCK_SEQUENCE`` -> :class:`~teespark.errors.BlockSequenceError`,
-``TS_ERROR_BLOCK_FORMAT`` -> :class:`~teespark.errors.BlockFormatError`, each
-naming the failing block index and carrying it as ``block_index``.
+
+- ``TS_ERROR_BLOCK_AUTH`` / ``_SEQUENCE`` / ``_FORMAT`` ->
+  :class:`~teespark.errors.BlockAuthenticationError` /
+  :class:`~teespark.errors.BlockSequenceError` /
+  :class:`~teespark.errors.BlockFormatError`, each naming the failing block
+  index and carrying it as ``block_index``;
+- ``TS_ERROR_KEY_SLOT_EMPTY`` -> :class:`~teespark.errors.KeySlotEmptyError`;
+- ``TS_ERROR_BAD_REQUEST`` -> :class:`~teespark.errors.EnclaveBadParametersError`;
+- ``TS_ERROR_MANIFEST_AUTH`` -> :class:`~teespark.errors.DescriptorAuthenticationError`
+  (a :class:`~teespark.errors.ManifestAuthenticationError`);
+- ``TS_ERROR_TABLE_UNKNOWN`` -> :class:`~teespark.errors.TableNotRegisteredError`;
+- ``TS_ERROR_KBS_NOT_PINNED`` -> :class:`~teespark.errors.KbsKeyNotPinnedError`;
+- ``TS_ERROR_REPLY_SIGNATURE`` / ``_STALE`` / ``_FORMAT`` ->
+  :class:`~teespark.errors.KbsReplySignatureError` /
+  :class:`~teespark.errors.KbsReplyStaleError` /
+  :class:`~teespark.errors.KbsReplyFormatError` (all
+  :class:`~teespark.errors.KbsReplyRejectedError`);
+- ``TS_ERROR_RECIPIENT_UNKNOWN`` -> :class:`~teespark.errors.RecipientUnknownError`.
+
+Block commands take only blocks of a table registered in the session
+(:meth:`TeesparkTA.register_table` with a descriptor from
+:mod:`teespark.tee.descriptor`, or the output of :meth:`TeesparkTA.sort_blocks`).
 """
 
 from __future__ import annotations
@@ -22,20 +40,32 @@ from teespark.errors import (
     BlockError,
     BlockFormatError,
     BlockSequenceError,
+    DescriptorAuthenticationError,
     EnclaveBadParametersError,
     EnclaveError,
     EnclaveShortBufferError,
     EnclaveUnavailableError,
+    KbsKeyNotPinnedError,
+    KbsReplyFormatError,
+    KbsReplySignatureError,
+    KbsReplyStaleError,
     KeySlotEmptyError,
+    RecipientUnknownError,
+    TableNotRegisteredError,
 )
 from teespark.tee import _abi
 from teespark.tee import constants as c
 from teespark.tee.params import BytesLike, InBuffer, OutBuffer, Param, Value, byte_view
 from teespark.tee.session import TaSession
 from teespark.tee.shared_memory import SharedMemory, SharedMemoryRef
-from teespark.tee.wire import SORT_KEY, SORT_REQUEST_HEAD, iter_block_headers
+from teespark.tee.wire import (
+    EXPORT_REQUEST,
+    SORT_KEY,
+    SORT_REQUEST_HEAD,
+    iter_block_headers,
+)
 
-__all__ = ["SortKey", "TaInfo", "TeesparkTA", "pack_sort_request"]
+__all__ = ["SortKey", "TaInfo", "TeesparkTA", "pack_export_request", "pack_sort_request"]
 
 KeyType = Union[int, str]
 _KEY_TYPE_NAMES = {"uint": c.TS_KEY_UINT, "int": c.TS_KEY_INT,
@@ -163,6 +193,34 @@ def pack_sort_request(*, keys: Sequence[SortKey], rows_per_block: int,
     return out
 
 
+def pack_export_request(*, in_key_slot: int, rows_per_block: int, recipient_id: bytes,
+                        out_table_id: bytes, out_table_version: int) -> bytes:
+    """Pack a ``struct ts_export_request`` (48 bytes) for :meth:`TeesparkTA.export_result`.
+
+    Args:
+        in_key_slot: key slot the input table is registered with.
+        rows_per_block: row capacity of each output block (>= 1).
+        recipient_id: 16-byte id of a recipient the imported KBS reply names.
+        out_table_id: 16-byte table id of the exported table.
+        out_table_version: its table version.
+
+    Returns:
+        The request bytes.
+
+    Raises:
+        ValueError: an argument is out of range; the message names it.
+
+    Reveals: the whole request is visible to the host.
+    """
+    where = "pack_export_request"
+    _check_uint(where, "in_key_slot", in_key_slot, 0, c.TS_MAX_KEY_SLOTS - 1)
+    _check_uint(where, "rows_per_block", rows_per_block, 1, _U32)
+    _check_uint(where, "out_table_version", out_table_version, 0, _U64)
+    rid = _check_bytes(where, "recipient_id", recipient_id, 16)
+    tid = _check_bytes(where, "out_table_id", out_table_id, 16)
+    return EXPORT_REQUEST.pack(in_key_slot, rows_per_block, rid, tid, out_table_version)
+
+
 # --------------------------------------------------------------------------
 # The TA
 # --------------------------------------------------------------------------
@@ -192,14 +250,57 @@ _BLOCK_ERRORS: dict[int, tuple[type[BlockError], str]] = {
         "is malformed (bad magic, version, header or sizes)"),
 }
 
+#: TA codes with one exception class each, and what to say (after "<CMD>: ").
+_TA_ERRORS: dict[int, tuple[Callable[..., Exception], str]] = {
+    c.TS_ERROR_KEY_SLOT_EMPTY: (
+        KeySlotEmptyError,
+        "a key slot named in the call is empty: install or generate its key first "
+        "(keys are lost when the TA restarts)"),
+    c.TS_ERROR_BAD_REQUEST: (
+        EnclaveBadParametersError,
+        "the TA rejected the request (see pack_sort_request / pack_export_request for "
+        "the rules, and keep a full output block within TS_MAX_BLOCK_PLAINTEXT)"),
+    c.TS_ERROR_MANIFEST_AUTH: (
+        DescriptorAuthenticationError,
+        "the table descriptor failed its MAC check in the TA: the manifest was edited, "
+        "or the key slot holds another data key (a KBS key opens only the table and key "
+        "id it was released for)"),
+    c.TS_ERROR_TABLE_UNKNOWN: (
+        TableNotRegisteredError,
+        "the blocks belong to a table that is not registered in this TA session with "
+        "that key slot: call register_table first (tables are lost when the TA "
+        "restarts or the slot's key changes)"),
+    c.TS_ERROR_KBS_NOT_PINNED: (
+        KbsKeyNotPinnedError,
+        "no key broker key is pinned in this TA session: call pin_kbs_key first"),
+    c.TS_ERROR_REPLY_SIGNATURE: (
+        KbsReplySignatureError,
+        "the KBS reply is not signed by the pinned KBS key: it was modified on the way "
+        "or comes from another key broker; nothing was imported"),
+    c.TS_ERROR_REPLY_STALE: (
+        KbsReplyStaleError,
+        "the KBS reply does not answer this session's latest evidence (already "
+        "imported, older evidence, or another session's): get new evidence and ask "
+        "the KBS again; nothing was imported"),
+    c.TS_ERROR_REPLY_FORMAT: (
+        KbsReplyFormatError,
+        "the KBS reply is malformed or a key in it does not unwrap; nothing was "
+        "imported"),
+    c.TS_ERROR_RECIPIENT_UNKNOWN: (
+        RecipientUnknownError,
+        "the recipient is not named in the imported KBS reply: results are sealed "
+        "only to recipients the key broker names"),
+}
+
 
 class TeesparkTA:
     """A session with the teespark TA, one method per command.
 
     Args:
         on_reopen: called as ``on_reopen(ta)`` when a fresh TA instance
-            replaces one that died (keys are lost with it): re-install the
-            keys there.
+            replaces one that died (its keys, registered tables, pinned KBS
+            key and recipients are lost with it): re-run key release (or
+            re-install development keys) and re-register the tables there.
         check_version: ask the TA for its ABI version at open and refuse a
             mismatch.
         uuid: TA UUID (default ``TA_TEESPARK_UUID``).
@@ -291,15 +392,11 @@ class TeesparkTA:
                 index = error_value.a if error_value is not None else None
                 raise cls(f"{name}: input block {index} {why}", block_index=index,
                           code=exc.code, command=name) from exc
-            if exc.code == c.TS_ERROR_KEY_SLOT_EMPTY:
-                raise KeySlotEmptyError(
-                    f"{name}: a key slot named in the call is empty: install or "
-                    "generate its key first (keys are lost when the TA restarts)",
-                    code=exc.code, origin=exc.origin, command=name) from exc
-            if exc.code == c.TS_ERROR_BAD_REQUEST:
-                raise EnclaveBadParametersError(
-                    f"{name}: the TA rejected the sort request (see pack_sort_request "
-                    "for the rules)", code=exc.code, origin=exc.origin, command=name) from exc
+            ta_error = _TA_ERRORS.get(exc.code)
+            if ta_error is not None:
+                make, why = ta_error
+                raise make(f"{name}: {why}", code=exc.code, origin=exc.origin,
+                           command=name) from exc
             raise
 
     # -- commands -------------------------------------------------------------
@@ -402,22 +499,51 @@ class TeesparkTA:
             raise EnclaveError("RESEAL_BLOCKS: the TA asked for a larger output twice",
                                command="RESEAL_BLOCKS")
 
-    def sort_blocks(self, blocks: BytesLike, request: bytes) -> tuple[bytes, int, int]:
-        """Sort all rows of the sealed blocks obliviously and seal them into new blocks.
+    def _blocks_command(self, cmd: int, where: str, blocks: BytesLike, request: bytes,
+                        estimate: int) -> tuple[bytes, int, int]:
+        """Run a blocks | request -> output | counts command with the SHORT_BUFFER retry."""
+        name = c.COMMAND_NAMES[cmd]
+        with self._lock:
+            self._session.ensure_open()
+            src = self._input(blocks, where)
+            n = estimate
+            for _attempt in range(2):
+                out = self._output(n)
+                counts = Value.output()
+                try:
+                    self._invoke(cmd, [src, out, InBuffer(request), counts], counts)
+                except EnclaveShortBufferError as exc:
+                    n = exc.needed
+                    continue
+                return self._output_bytes(out), counts.a, counts.b
+            raise EnclaveError(f"{name}: the TA asked for a larger output twice",
+                               command=name)
+
+    def sort_blocks(self, blocks: BytesLike, request: bytes) -> tuple[bytes, bytes, int, int]:
+        """Sort all rows of a registered table obliviously and seal them into new blocks.
+
+        The output table is registered in the session with the request's
+        ``out_key_slot``, so it can feed the next command directly; its
+        descriptor (MAC'd under the out slot's key) registers it again after
+        an eviction.
 
         Args:
-            blocks: concatenated sealed input blocks; block ``i`` carries
-                ``block_index == i`` and the same ``block_count``.
+            blocks: the complete sealed block sequence of a table registered
+                with the request's ``in_key_slot`` (:meth:`register_table`).
             request: a packed ``struct ts_sort_request`` (see
                 :func:`pack_sort_request`).
 
         Returns:
-            ``(blocks, rows, block_count)``: the sealed sorted blocks, the total
-            row count and the number of output blocks.
+            ``(descriptor, blocks, rows, block_count)``: the output table's
+            136-byte descriptor, its sealed sorted blocks, the total row count
+            and the number of output blocks.
 
         Raises:
+            TableNotRegisteredError: the blocks' table is not registered with
+                ``in_key_slot``.
             BlockAuthenticationError, BlockFormatError, BlockSequenceError: a
-                block is bad; ``block_index`` names it.
+                block is bad or not the registered table's; ``block_index``
+                names it.
             EnclaveBadParametersError: the TA rejected the request.
             EnclaveOutOfMemoryError: the rows do not fit in the TA heap.
 
@@ -428,22 +554,188 @@ class TeesparkTA:
         req = _check_bytes("TeesparkTA.sort_blocks", "request", request,
                            c.TS_SORT_REQUEST_SIZE)
         rows_per_block = SORT_REQUEST_HEAD.unpack_from(req)[2]
+        estimate = c.TS_TABLE_DESCRIPTOR_SIZE + _sorted_size_estimate(blocks, rows_per_block)
+        out, rows, count = self._blocks_command(c.TA_TEESPARK_CMD_SORT_BLOCKS,
+                                                "TeesparkTA.sort_blocks", blocks, req,
+                                                estimate)
+        d = c.TS_TABLE_DESCRIPTOR_SIZE
+        return out[:d], out[d:], rows, count
+
+    # -- registered tables ----------------------------------------------------
+
+    def register_table(self, descriptor: bytes, slot: int) -> None:
+        """Register a table in this TA session from its authenticated descriptor.
+
+        Block commands accept only the complete, in-order block sequence of a
+        registered table's registered version. Registering a table id again
+        replaces its entry (e.g. a newer version). Build descriptors with
+        :func:`teespark.tee.descriptor.build_table_descriptor`.
+
+        Args:
+            descriptor: a packed ``struct ts_table_descriptor`` (136 bytes),
+                MAC'd under a key derived from the table's data key.
+            slot: key slot holding the table's data key.
+
+        Raises:
+            DescriptorAuthenticationError: the MAC does not verify (edited
+                descriptor, or another data key in ``slot``), or ``slot``
+                holds a KBS key released for another table or key id.
+            KeySlotEmptyError: ``slot`` is empty.
+            EnclaveError: an authentic but inconsistent descriptor
+                (``TEE_ERROR_BAD_FORMAT``).
+
+        Reveals: the descriptor (public) and the slot number.
+        """
+        where = "TeesparkTA.register_table"
+        d = _check_bytes(where, "descriptor", descriptor, c.TS_TABLE_DESCRIPTOR_SIZE)
+        self._check_slot(where, "slot", slot)
         with self._lock:
-            self._session.ensure_open()
-            src = self._input(blocks, "TeesparkTA.sort_blocks")
-            n = _sorted_size_estimate(blocks, rows_per_block)
-            for _attempt in range(2):
-                out = self._output(n)
-                counts = Value.output()
-                try:
-                    self._invoke(c.TA_TEESPARK_CMD_SORT_BLOCKS,
-                                 [src, out, InBuffer(req), counts], counts)
-                except EnclaveShortBufferError as exc:
-                    n = exc.needed
-                    continue
-                return self._output_bytes(out), counts.a, counts.b
-            raise EnclaveError("SORT_BLOCKS: the TA asked for a larger output twice",
-                               command="SORT_BLOCKS")
+            self._invoke(c.TA_TEESPARK_CMD_REGISTER_TABLE, [InBuffer(d), Value(slot)])
+
+    # -- attested key release -------------------------------------------------
+
+    def pin_kbs_key(self, public_key: bytes) -> None:
+        """Pin the key broker's Ed25519 public key for this session (PIN_KBS_KEY).
+
+        Once per session: evidence names the pinned key and IMPORT_KEYS
+        accepts only replies it signed. Pinning the same key again is a
+        no-op; another key is refused.
+
+        Args:
+            public_key: the KBS's raw Ed25519 public key (32 bytes).
+
+        Raises:
+            EnclaveError: another key is pinned already (``code`` =
+                ``TEEC_ERROR_ACCESS_DENIED``).
+
+        Reveals: the KBS public key (public).
+        """
+        key = _check_bytes("TeesparkTA.pin_kbs_key", "public_key", public_key,
+                           c.TS_ED25519_PUBLIC_SIZE)
+        with self._lock:
+            self._invoke(c.TA_TEESPARK_CMD_PIN_KBS_KEY, [InBuffer(key)])
+
+    def get_evidence(self, nonce: bytes) -> bytes:
+        """Attestation evidence for key release (GET_EVIDENCE).
+
+        The evidence (``struct ts_evidence``, parse it with
+        :meth:`teespark.tee.wire.Evidence.unpack`) names the TA, the verifier's
+        nonce, the session's ephemeral X25519 key and the pinned KBS key,
+        signed with the device attestation key over the TA's measurement. Its
+        SHA-256 becomes the session's pending evidence: the next
+        :meth:`import_keys` accepts only a reply naming it.
+
+        Args:
+            nonce: the verifier's fresh nonce, 32 bytes.
+
+        Returns:
+            The 680 evidence bytes.
+
+        Raises:
+            KbsKeyNotPinnedError: :meth:`pin_kbs_key` was not called.
+
+        Reveals: everything in it is public.
+        """
+        n = _check_bytes("TeesparkTA.get_evidence", "nonce", nonce, c.TS_NONCE_BYTES)
+        with self._lock:
+            out = OutBuffer(c.TS_EVIDENCE_SIZE)
+            self._invoke(c.TA_TEESPARK_CMD_GET_EVIDENCE, [InBuffer(n), out])
+            return self._output_bytes(out)
+
+    def get_device_pubkey(self) -> tuple[int, int]:
+        """The device attestation public key that signs evidence (GET_DEVICE_PUBKEY).
+
+        Returns:
+            ``(e, n)``: the RSA public exponent and modulus (RSASSA-PSS with
+            SHA-256, salt 32), e.g. for
+            ``cryptography``'s ``RSAPublicNumbers(e, n)``.
+
+        Raises:
+            EnclaveError: the TEE has no attestation service for TAs
+                (``TEEC_ERROR_NOT_SUPPORTED`` on iTrustee).
+
+        Reveals: nothing secret.
+        """
+        with self._lock:
+            e_buf, n_buf, alg = OutBuffer(16), OutBuffer(512), Value.output()
+            self._invoke(c.TA_TEESPARK_CMD_GET_DEVICE_PUBKEY, [e_buf, n_buf, alg])
+            if alg.a != c.TEE_ALG_RSASSA_PKCS1_PSS_MGF1_SHA256:
+                raise EnclaveError(f"GET_DEVICE_PUBKEY: unexpected algorithm 0x{alg.a:08x}",
+                                   command="GET_DEVICE_PUBKEY")
+            return (int.from_bytes(self._output_bytes(e_buf), "big"),
+                    int.from_bytes(self._output_bytes(n_buf), "big"))
+
+    def import_keys(self, reply: bytes) -> tuple[int, int]:
+        """Import data keys and result recipients from a signed KBS reply (IMPORT_KEYS).
+
+        The TA checks the Ed25519 signature with the pinned key and that the
+        reply answers the pending evidence (once), unwraps every key into its
+        slot (bound to the table it names) and records the recipients. All or
+        nothing: on any error no slot changes.
+
+        Args:
+            reply: the KBS reply bytes, relayed unchanged.
+
+        Returns:
+            ``(keys, recipients)``: how many keys were imported and recipients
+            recorded.
+
+        Raises:
+            KbsKeyNotPinnedError: no KBS key pinned.
+            KbsReplySignatureError, KbsReplyStaleError, KbsReplyFormatError:
+                the TA refused the reply (all are ``KbsReplyRejectedError``).
+
+        Reveals: reply size, key and recipient counts, slots (the reply is
+            public; the keys in it are wrapped).
+        """
+        if not isinstance(reply, (bytes, bytearray, memoryview)):
+            raise ValueError("TeesparkTA.import_keys: 'reply' must be bytes, "
+                             f"got {type(reply).__name__}")
+        with self._lock:
+            counts = Value.output()
+            self._invoke(c.TA_TEESPARK_CMD_IMPORT_KEYS, [InBuffer(bytes(reply)), counts])
+            return counts.a, counts.b
+
+    def export_result(self, blocks: BytesLike, request: bytes) -> tuple[bytes, bytes, bytes]:
+        """Reseal a registered table for a result recipient the KBS named (EXPORT_RESULT).
+
+        The TA draws a fresh result key, seals the rows under it into
+        ``rows_per_block`` blocks of a new table (id and version from the
+        request), MACs the new descriptor with it (``key_id`` = recipient id)
+        and wraps it to the recipient's X25519 key.
+
+        Args:
+            blocks: the complete sealed block sequence of a table registered
+                with the request's ``in_key_slot``.
+            request: a packed ``struct ts_export_request`` (see
+                :func:`pack_export_request`).
+
+        Returns:
+            ``(envelope, descriptor, blocks)``: the 120-byte
+            ``ts_result_envelope``, the 136-byte descriptor and the sealed
+            blocks; only the recipient's private key opens them.
+
+        Raises:
+            RecipientUnknownError: the recipient is not named by the imported
+                KBS reply.
+            TableNotRegisteredError, BlockAuthenticationError,
+                BlockFormatError, BlockSequenceError: as for
+                :meth:`sort_blocks`.
+            EnclaveBadParametersError: the TA rejected the request.
+
+        Reveals: input and output block counts and sizes, row count, row
+            size, the recipient id.
+        """
+        req = _check_bytes("TeesparkTA.export_result", "request", request,
+                           c.TS_EXPORT_REQUEST_SIZE)
+        rows_per_block = EXPORT_REQUEST.unpack_from(req)[1]
+        head = c.TS_RESULT_ENVELOPE_SIZE + c.TS_TABLE_DESCRIPTOR_SIZE
+        estimate = head + _sorted_size_estimate(blocks, max(1, rows_per_block))
+        out, _rows, _count = self._blocks_command(c.TA_TEESPARK_CMD_EXPORT_RESULT,
+                                                  "TeesparkTA.export_result", blocks, req,
+                                                  estimate)
+        env = c.TS_RESULT_ENVELOPE_SIZE
+        return out[:env], out[env:head], out[head:]
 
 
 def _sorted_size_estimate(blocks: BytesLike, rows_per_block: int) -> int:
