@@ -1,10 +1,12 @@
-"""The README's `make demo` job: seal, sort inside the TA, open, compare with numpy."""
+"""The README's `make demo` job: owner -> KBS -> attested TA -> analyst, checked
+against pandas."""
 
 from teespark import demo
 
 
-def test_demo_sorts_like_numpy(capsys):
+def test_demo_runs_the_whole_path_and_matches_pandas(capsys):
     assert demo.main(["--rows", "5000", "--rows-per-block", "300", "--seed", "3"]) == 0
     out = capsys.readouterr().out
-    assert "identical to numpy's sort" in out
+    assert "TA attested (simulated evidence)" in out
     assert "TA sorted 5000 rows" in out
+    assert "identical to pandas' sort" in out

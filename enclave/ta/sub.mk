@@ -28,6 +28,7 @@ srcs-y += cmd/cmd_attest.c
 srcs-y += cmd/cmd_import_keys.c
 srcs-y += cmd/cmd_register_table.c
 srcs-y += cmd/cmd_export_result.c
+srcs-y += cmd/output_table.c
 
 # The oblivious kernels (ops/ops.mk OPS_NAMES).
 srcs-y += ops/key_encode.c

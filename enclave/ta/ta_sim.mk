@@ -38,7 +38,8 @@ TA_SRCS := entry.c key_slots.c table_registry.c attestation.c \
 	crypto/descriptor_mac.c \
 	cmd/block_list.c cmd/cmd_util.c cmd/cmd_info.c cmd/cmd_keys.c \
 	cmd/cmd_reseal_blocks.c cmd/cmd_sort_blocks.c cmd/cmd_attest.c \
-	cmd/cmd_import_keys.c cmd/cmd_register_table.c cmd/cmd_export_result.c
+	cmd/cmd_import_keys.c cmd/cmd_register_table.c cmd/cmd_export_result.c \
+	cmd/output_table.c
 
 TA_OBJ := $(BUILD)/obj/ta
 TA_OBJS := $(TA_SRCS:%.c=$(TA_OBJ)/%.o)

@@ -347,3 +347,10 @@ class RecipientUnknownError(EnclaveError):
     (TS_ERROR_RECIPIENT_UNKNOWN.) Results are sealed only to recipients the
     KBS names, so that a host cannot substitute a key of its own.
     """
+
+
+# --- results (teespark.results) -------------------------------------------
+
+
+class ResultEnvelopeError(TeesparkError):
+    """A result envelope is malformed or not wrapped to the given recipient key."""

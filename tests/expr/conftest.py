@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from expr_native import EXPR_LIB, EXPR_TRACE_LIB, Evaluator
 
 

@@ -12,11 +12,11 @@ import ctypes
 import datetime as dt
 import decimal
 import struct
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import numpy as np
-
 from teespark.ir import opcodes as oc
 from teespark.ir.types import IrType
 
@@ -116,11 +116,11 @@ class Evaluator:
 
     def evaluate(self, prog: bytes, rows: np.ndarray) -> list:
         """Python values of the result column (None for NULL)."""
-        col, keep = self.run(prog, rows)
+        col, _keep = self.run(prog, rows)
         return column_values(col)
 
     def filter_ctl(self, prog: bytes, rows: np.ndarray) -> list[int]:
-        col, keep = self.run(prog, rows)
+        col, _keep = self.run(prog, rows)
         out = np.zeros(max(1, col.nrows), dtype=np.uint32)
         rc = self.lib.ts_expr_filter_ctl(ctypes.byref(col), ctypes.c_void_p(out.ctypes.data))
         if rc != 0:
@@ -129,7 +129,7 @@ class Evaluator:
 
     def project(self, prog: bytes, rows: np.ndarray, out_row_size: int, offset: int,
                 null_bit: int) -> np.ndarray:
-        col, keep = self.run(prog, rows)
+        col, _keep = self.run(prog, rows)
         out = np.full((col.nrows, out_row_size), 0xAA, dtype=np.uint8)
         rc = self.lib.ts_expr_write_column(ctypes.byref(col),
                                            ctypes.c_void_p(out.ctypes.data),
@@ -231,5 +231,5 @@ def build_rows(schema, rows: Sequence[Sequence[Any]], garbage_nulls: bool = Fals
     return out
 
 
-def load(path: Path = EXPR_LIB) -> Optional[Evaluator]:
+def load(path: Path = EXPR_LIB) -> Evaluator | None:
     return Evaluator(path) if path.exists() else None

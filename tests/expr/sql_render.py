@@ -6,11 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import math
-
-from teespark.ir.compile import infer_literal_type, encode_value
-from teespark.ir.expr import Expr
-
 import struct
+
+from teespark.ir.compile import encode_value, infer_literal_type
+from teespark.ir.expr import Expr
 
 _BIN = {"add": "+", "sub": "-", "mul": "*", "div": "/", "idiv": "DIV", "mod": "%",
         "eq": "=", "eq_ns": "<=>", "lt": "<", "le": "<=", "gt": ">", "ge": ">=",
@@ -47,7 +46,7 @@ def _literal(v, t) -> str:
         if math.isinf(f):
             return f"CAST('{'-' if f < 0 else ''}Infinity' AS DOUBLE)"
         bits = struct.unpack("<q", struct.pack("<d", f))[0]
-        return f"CAST({repr(f)} AS DOUBLE)" if bits != -(1 << 63) else "CAST('-0.0' AS DOUBLE)"
+        return f"CAST({f!r} AS DOUBLE)" if bits != -(1 << 63) else "CAST('-0.0' AS DOUBLE)"
     if k == "decimal":
         d = decimal.Decimal(v).quantize(decimal.Decimal(1).scaleb(-t.scale),
                                         context=decimal.Context(prec=200))

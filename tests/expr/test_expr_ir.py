@@ -10,12 +10,11 @@ import struct
 
 import numpy as np
 import pytest
+from expr_native import REPO_ROOT, EvalError, build_rows
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from expr_native import REPO_ROOT, EvalError, build_rows
 from teespark.format.schema import Schema
-from teespark.ir import (col, compile_expr, decode_program, lit, when)
+from teespark.ir import col, compile_expr, decode_program, lit, when
 from teespark.ir import opcodes as oc
 from teespark.ir.compile import TNode, encode_tree, like_tokens
 from teespark.ir.errors import ExpressionTypeError, UnsupportedExpressionError
@@ -164,6 +163,7 @@ def test_stack_deeper_than_the_limit_is_rejected(ev):
 
 def test_eval_checks_row_size_and_workspace(ev):
     import ctypes
+
     from expr_native import ExprCol
     p = prog(col_a())
     info = ev.validate(p)

@@ -22,22 +22,35 @@ import struct
 import sys
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 pyspark = pytest.importorskip("pyspark")
 
-from pyspark.sql import SparkSession  # noqa: E402
-from pyspark.sql import types as T  # noqa: E402
-
-from expr_native import build_rows  # noqa: E402
-from gen import SCHEMA, any_expr, rows as rows_strategy  # noqa: E402
-from sql_render import render  # noqa: E402
-from teespark.ir import (coalesce, col, compile_expr, date_add, date_sub, datediff,  # noqa: E402
-                         dayofmonth, if_, lit, month, null, when, year)
-from teespark.ir import abs as abs_  # noqa: E402
-from teespark.ir import round as round_  # noqa: E402
-from teespark.ir.types import IrType  # noqa: E402
+from expr_gen import SCHEMA, any_expr
+from expr_gen import rows as rows_strategy
+from expr_native import build_rows
+from pyspark.sql import SparkSession
+from pyspark.sql import types as T
+from sql_render import render
+from teespark.ir import abs as abs_
+from teespark.ir import (
+    coalesce,
+    col,
+    compile_expr,
+    date_add,
+    date_sub,
+    datediff,
+    dayofmonth,
+    if_,
+    lit,
+    month,
+    null,
+    when,
+    year,
+)
+from teespark.ir import round as round_
+from teespark.ir.types import IrType
 
 D = decimal.Decimal
 
@@ -187,7 +200,7 @@ def known_exprs():
         lit(D("99999999999999999999999999999999999999")) + lit(D("1")),
         lit(D("0.00000000000000000001")) * lit(D("0.00000000000000000001")),
         # comparisons and null-safe equality on every type
-        i1 == i2, i1 < l1, f1 == f1, f1 < f2, f2 >= f1, f1.eq_null_safe(f2),
+        i1 == i2, i1 < l1, f1 == col("f1"), f1 < f2, f2 >= f1, f1.eq_null_safe(f2),
         s1 < s2, s1 == s2, s1 >= "a", s1.eq_null_safe(s2), dt1 < dt2, ts1 > dt1,
         b1 == b2, b1 < b2, i1.eq_null_safe(i2), d1.eq_null_safe(d2),
         # three-valued logic, null tests
@@ -231,7 +244,10 @@ def test_every_opcode_matches_spark_on_edge_values(ev, spark):
 # ---------------------------------------------------------------------------
 
 
+# No shrinking: every shrink step is a Spark query, and a failure already
+# prints the expression, row and program. Bounded: ~30 Spark queries.
 @settings(max_examples=30, deadline=None,
+          phases=[Phase.explicit, Phase.reuse, Phase.generate],
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(table=rows_strategy(), exprs=st.lists(any_expr, min_size=12, max_size=24))
 def test_random_expressions_match_spark(ev, spark, table, exprs):

@@ -125,12 +125,12 @@ def py_cmp_value(col: Column, a, b) -> int:
 
 
 def key_of(cols: Sequence[Column], row) -> tuple:
-    """A comparable, NaN-normalised representation of a row's key (equality
-    only; the order comes from py_cmp_value)."""
+    """A comparable, NaN- and zero-normalised representation of a row's key
+    (equality only; the order comes from py_cmp_value)."""
     out = []
     for c, v in zip(cols, row):
         if c.type == KEY_FLOAT64:
-            out.append("nan" if math.isnan(v) else (v, math.copysign(1, v)))
+            out.append("nan" if math.isnan(v) else v + 0.0)  # Spark: -0.0 == +0.0
         elif c.type == KEY_BYTES:
             out.append(bytes(v).ljust(c.width, b"\0"))
         else:

@@ -33,35 +33,29 @@
  * Device key: RSA-3072 (CFG_ATTESTATION_PTA_KEY_SIZE's default), generated
  * on first use and kept in the simulator's secure storage under the PTA's
  * UUID: <base>/39800861-182a-4720-9b67-2bcd622bc0b5/6b6579 (object id
- * "key"), in exactly storage.c's file format and key hierarchy (a
+ * "key"), written and read by storage.c (sim_storage_{store,load}_for_uuid),
+ * so it has exactly storage.c's file format and key hierarchy (a
  * TEE_TYPE_DATA object whose data is the DER RSAPrivateKey, AES-256-GCM
- * under TSK = HMAC-SHA256(HUK, "teespark-sim-tsk-v1" | PTA UUID)), so
- * storage.c reads it as an ordinary persistent object of that UUID. The
- * file is published with link(2) (exclusive, atomic): when two processes
- * create the key at once, one link wins, the other discards its key and
- * both re-read the winner's, so every process signs with one key.
+ * under TSK = HMAC-SHA256(HUK, "teespark-sim-tsk-v1" | PTA UUID)) and is an
+ * ordinary persistent object of that UUID. It is created exclusively
+ * (link(2), atomic): when two processes create the key at once, one link
+ * wins, the other discards its key and both re-read the winner's, so every
+ * process signs with one key.
  * The key is cached per process after the first load.
  *
  * SIMULATION ONLY: the key protects nothing (the HUK sits next to it);
  * evidence from this PTA must be marked simulated by its user.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <link.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
@@ -73,16 +67,7 @@
 #define KEY_BITS	3072
 #define MAX_SEGMENTS	32
 
-/* storage.c's format (see its file comment). */
-#define FILE_MAGIC	"TSPKSTO1"
-#define MAGIC_LEN	8
-#define NONCE_LEN	12
-#define TAG_LEN		16
-#define HDR_LEN		(MAGIC_LEN + NONCE_LEN + TAG_LEN)
-#define BODY_FIXED	20
-#define HUK_LEN		32
-#define TSK_LEN		32
-#define TSK_LABEL	"teespark-sim-tsk-v1"
+/* The device key's object id in the PTA's secure storage. */
 #define KEY_ID		"key"
 #define KEY_ID_LEN	3
 
@@ -100,339 +85,40 @@ extern TEE_Result TA_InvokeCommandEntryPoint(void *sessionContext,
 	__attribute__((weak));
 
 /* ---------------------------------------------------------------------- */
-/* Secure storage of the device key (storage.c's layout and sealing)       */
+/* The device key, in the secure storage of the PTA's UUID                 */
 /* ---------------------------------------------------------------------- */
 
-static int mkdir_p(const char *path)
-{
-	char tmp[PATH_MAX];
-	size_t i, n = strlen(path);
-
-	if (n == 0 || n >= sizeof(tmp))
-		return -1;
-	memcpy(tmp, path, n + 1);
-	for (i = 1; i <= n; i++) {
-		if (tmp[i] != '/' && tmp[i] != '\0')
-			continue;
-		tmp[i] = '\0';
-		if (mkdir(tmp, 0700) && errno != EEXIST)
-			return -1;
-		tmp[i] = i < n ? '/' : '\0';
-	}
-	return 0;
-}
-
-/* $TEESPARK_SIM_STORAGE_DIR, else ${XDG_DATA_HOME:-~/.local/share}/
- * teespark/sim-storage, as storage.c resolves it. */
-static int base_dir(char *buf, size_t n)
-{
-	const char *s = getenv("TEESPARK_SIM_STORAGE_DIR");
-	int r;
-
-	if (s && *s)
-		r = snprintf(buf, n, "%s", s);
-	else if ((s = getenv("XDG_DATA_HOME")) && *s)
-		r = snprintf(buf, n, "%s/teespark/sim-storage", s);
-	else if ((s = getenv("HOME")) && *s)
-		r = snprintf(buf, n, "%s/.local/share/teespark/sim-storage", s);
-	else
-		return -1;
-	if (r < 0 || (size_t)r >= n)
-		return -1;
-	return mkdir_p(buf);
-}
-
-static int read_all(const char *path, uint8_t **out, size_t *out_len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	uint8_t *buf;
-	size_t got = 0;
-
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) || st.st_size < 0 || st.st_size > (1 << 20)) {
-		close(fd);
-		errno = EIO;
-		return -1;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		errno = ENOMEM;
-		return -1;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	*out = buf;
-	*out_len = got;
-	return 0;
-}
-
-/* Writes `data` to a new temporary file in `dir` (path into tmp). */
-static int write_temp(const char *dir, const uint8_t *data, size_t len,
-		      char *tmp, size_t tmp_size)
-{
-	size_t off = 0;
-	int fd;
-
-	if (snprintf(tmp, tmp_size, "%s/tmp-XXXXXX", dir) >= (int)tmp_size)
-		return -1;
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return -1;
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	if (off != len || fchmod(fd, 0600) || fsync(fd)) {
-		close(fd);
-		unlink(tmp);
-		return -1;
-	}
-	if (close(fd)) {
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
-}
-
-/* Publishes tmp as path unless path exists (then the existing file wins).
- * Returns 0 if path exists afterwards. */
-static int publish_exclusive(const char *tmp, const char *path)
-{
-	int r = link(tmp, path);
-	int e = errno;
-
-	unlink(tmp);
-	return r == 0 || e == EEXIST ? 0 : -1;
-}
-
-/* The simulated HUK, created on first use exactly as storage.c does. */
-static int get_huk(const char *base, uint8_t huk[HUK_LEN])
-{
-	char path[PATH_MAX], tmp[PATH_MAX];
-	uint8_t *buf = NULL, fresh[HUK_LEN];
-	size_t len = 0;
-	int r;
-
-	if (snprintf(path, sizeof(path), "%s/sim-huk", base) >=
-	    (int)sizeof(path))
-		return -1;
-	if (read_all(path, &buf, &len)) {
-		if (errno != ENOENT)
-			return -1;
-		if (RAND_priv_bytes(fresh, sizeof(fresh)) != 1)
-			return -1;
-		r = write_temp(base, fresh, sizeof(fresh), tmp, sizeof(tmp));
-		OPENSSL_cleanse(fresh, sizeof(fresh));
-		if (r || publish_exclusive(tmp, path) ||
-		    read_all(path, &buf, &len))
-			return -1;
-	}
-	r = len == HUK_LEN ? 0 : -1;
-	if (!r)
-		memcpy(huk, buf, HUK_LEN);
-	OPENSSL_cleanse(buf, len);
-	free(buf);
-	return r;
-}
-
-/* Directory and storage key (TSK) of the PTA's UUID.
- * Leaks: nothing.  Hides: HUK, TSK. */
-static TEE_Result pta_storage(char dir[PATH_MAX], uint8_t tsk[TSK_LEN])
-{
-	const TEE_UUID *u = &g_pta_uuid;
-	const uint8_t *c = u->clockSeqAndNode;
-	uint8_t huk[HUK_LEN], msg[sizeof(TSK_LABEL) - 1 + 16], *m;
-	unsigned int out_len = 0;
-	char base[PATH_MAX];
-	int r;
-
-	if (base_dir(base, sizeof(base)))
-		return TEE_ERROR_STORAGE_NOT_AVAILABLE;
-	r = snprintf(dir, PATH_MAX,
-		     "%s/%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		     base, u->timeLow, u->timeMid, u->timeHiAndVersion,
-		     c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]);
-	if (r < 0 || r >= PATH_MAX || mkdir_p(dir) || get_huk(base, huk))
-		return TEE_ERROR_STORAGE_NOT_AVAILABLE;
-
-	/* UUID in canonical (big-endian) byte order, as storage.c. */
-	memcpy(msg, TSK_LABEL, sizeof(TSK_LABEL) - 1);
-	m = msg + sizeof(TSK_LABEL) - 1;
-	m[0] = (uint8_t)(u->timeLow >> 24);
-	m[1] = (uint8_t)(u->timeLow >> 16);
-	m[2] = (uint8_t)(u->timeLow >> 8);
-	m[3] = (uint8_t)u->timeLow;
-	m[4] = (uint8_t)(u->timeMid >> 8);
-	m[5] = (uint8_t)u->timeMid;
-	m[6] = (uint8_t)(u->timeHiAndVersion >> 8);
-	m[7] = (uint8_t)u->timeHiAndVersion;
-	memcpy(m + 8, c, 8);
-	r = HMAC(EVP_sha256(), huk, HUK_LEN, msg, sizeof(msg), tsk,
-		 &out_len) && out_len == TSK_LEN;
-	OPENSSL_cleanse(huk, sizeof(huk));
-	return r ? TEE_SUCCESS : TEE_ERROR_STORAGE_NOT_AVAILABLE;
-}
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-/* AES-256-GCM with storage.c's AAD ("TSPKSTO1" | u32 id_len | id).
- * Leaks: lengths, tag valid or not.  Hides: key, plaintext. */
-static int gcm(int enc, const uint8_t key[TSK_LEN], const uint8_t *nonce,
-	       const uint8_t *in, size_t len, uint8_t *out, uint8_t *tag)
-{
-	uint8_t aad[MAGIC_LEN + 4 + KEY_ID_LEN];
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	int ok, outl = 0, fin = 0;
-
-	memcpy(aad, FILE_MAGIC, MAGIC_LEN);
-	put_u32(aad + MAGIC_LEN, KEY_ID_LEN);
-	memcpy(aad + MAGIC_LEN + 4, KEY_ID, KEY_ID_LEN);
-	if (!ctx)
-		return -1;
-	ok = EVP_CipherInit_ex2(ctx, EVP_aes_256_gcm(), key, nonce, enc,
-				NULL) == 1 &&
-	     EVP_CipherUpdate(ctx, NULL, &outl, aad, sizeof(aad)) == 1 &&
-	     EVP_CipherUpdate(ctx, out, &outl, in, (int)len) == 1;
-	if (ok && !enc)
-		ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, TAG_LEN,
-					 tag) == 1;
-	if (ok)
-		ok = EVP_CipherFinal_ex(ctx, out + len, &fin) == 1;
-	if (ok && enc)
-		ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, TAG_LEN,
-					 tag) == 1;
-	EVP_CIPHER_CTX_free(ctx);
-	return ok ? 0 : -1;
-}
-
-/* Reads and unseals the key object; *der (caller frees, wipes) holds the
- * DER private key. TEE_ERROR_ITEM_NOT_FOUND if absent.
- * Leaks: file present, valid or not.  Hides: the private key. */
-static TEE_Result load_key_file(const char *path, const uint8_t tsk[TSK_LEN],
-				uint8_t **der, size_t *der_len)
-{
-	uint8_t *file = NULL, *body;
-	size_t len = 0, body_len;
-	uint32_t secret_len;
-
-	if (read_all(path, &file, &len))
-		return errno == ENOENT ? TEE_ERROR_ITEM_NOT_FOUND :
-			TEE_ERROR_STORAGE_NOT_AVAILABLE;
-	if (len < HDR_LEN + BODY_FIXED || memcmp(file, FILE_MAGIC, MAGIC_LEN)) {
-		free(file);
-		return TEE_ERROR_CORRUPT_OBJECT;
-	}
-	body_len = len - HDR_LEN;
-	body = malloc(body_len);
-	if (!body) {
-		free(file);
-		return TEE_ERROR_OUT_OF_MEMORY;
-	}
-	if (gcm(0, tsk, file + MAGIC_LEN, file + HDR_LEN, body_len, body,
-		file + MAGIC_LEN + NONCE_LEN)) {
-		free(file);
-		OPENSSL_cleanse(body, body_len);
-		free(body);
-		return TEE_ERROR_CORRUPT_OBJECT;
-	}
-	free(file);
-	secret_len = get_u32(body + 16);
-	if (get_u32(body) != TEE_TYPE_DATA || secret_len != 0) {
-		OPENSSL_cleanse(body, body_len);
-		free(body);
-		return TEE_ERROR_CORRUPT_OBJECT;
-	}
-	memmove(body, body + BODY_FIXED, body_len - BODY_FIXED);
-	*der = body;
-	*der_len = body_len - BODY_FIXED;
-	return TEE_SUCCESS;
-}
-
-/* Seals a fresh key as a TEE_TYPE_DATA object and publishes it unless a
- * key file already exists.
+/* Generates a device key and stores it unless a key object already exists
+ * (then that one wins: another process created it at the same time).
  * Leaks: nothing.  Hides: the private key. */
-static TEE_Result store_key_file(const char *dir, const char *path,
-				 const uint8_t tsk[TSK_LEN], EVP_PKEY *key)
+static TEE_Result create_key(void)
 {
-	uint8_t *der = NULL, *body = NULL, *file = NULL;
-	size_t body_len, file_len;
-	char tmp[PATH_MAX];
-	TEE_Result res = TEE_ERROR_GENERIC;
-	int der_len = i2d_PrivateKey(key, &der);
+	EVP_PKEY *fresh;
+	uint8_t *der = NULL;
+	int der_len;
+	TEE_Result res;
 
+	fresh = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)KEY_BITS);
+	if (!fresh)
+		return TEE_ERROR_OUT_OF_MEMORY;
+	der_len = i2d_PrivateKey(fresh, &der);
+	EVP_PKEY_free(fresh);
 	if (der_len <= 0)
 		return TEE_ERROR_GENERIC;
-	body_len = BODY_FIXED + (size_t)der_len;
-	file_len = HDR_LEN + body_len;
-	body = malloc(body_len);
-	file = malloc(file_len);
-	if (!body || !file) {
-		res = TEE_ERROR_OUT_OF_MEMORY;
-		goto out;
-	}
-	put_u32(body, TEE_TYPE_DATA);
-	put_u32(body + 4, 0);		/* key_bits */
-	put_u32(body + 8, 0);		/* max_bits */
-	put_u32(body + 12, 0xFFFFFFFF);	/* usage */
-	put_u32(body + 16, 0);		/* secret_len */
-	memcpy(body + BODY_FIXED, der, (size_t)der_len);
-	memcpy(file, FILE_MAGIC, MAGIC_LEN);
-	if (RAND_bytes(file + MAGIC_LEN, NONCE_LEN) != 1 ||
-	    gcm(1, tsk, file + MAGIC_LEN, body, body_len, file + HDR_LEN,
-		file + MAGIC_LEN + NONCE_LEN))
-		goto out;
-	if (write_temp(dir, file, file_len, tmp, sizeof(tmp)) ||
-	    publish_exclusive(tmp, path)) {
-		res = TEE_ERROR_STORAGE_NOT_AVAILABLE;
-		goto out;
-	}
-	res = TEE_SUCCESS;
-out:
-	if (body)
-		OPENSSL_cleanse(body, body_len);
-	free(body);
-	free(file);
+	res = sim_storage_store_for_uuid(&g_pta_uuid, KEY_ID, KEY_ID_LEN, der,
+					 (size_t)der_len, true);
 	OPENSSL_clear_free(der, (size_t)der_len);
-	return res;
+	return res == TEE_ERROR_ACCESS_CONFLICT ? TEE_SUCCESS : res;
 }
 
 /* Loads the device key, creating it on first use (see the file comment).
- * Caller holds g_lock. */
+ * Caller holds g_lock.
+ * Leaks: key object present, valid or not.  Hides: the private key. */
 static TEE_Result device_key(EVP_PKEY **out)
 {
-	char dir[PATH_MAX], path[PATH_MAX];
-	uint8_t tsk[TSK_LEN], *der = NULL;
+	void *der = NULL;
 	const uint8_t *p;
 	size_t der_len = 0;
-	EVP_PKEY *fresh;
 	TEE_Result res;
 	int attempt;
 
@@ -440,28 +126,13 @@ static TEE_Result device_key(EVP_PKEY **out)
 		*out = g_key;
 		return TEE_SUCCESS;
 	}
-	res = pta_storage(dir, tsk);
-	if (res != TEE_SUCCESS) {
-		EMSG("attestation PTA: secure storage not available");
-		return res;
-	}
-	if (snprintf(path, sizeof(path), "%s/6b6579", dir) >=
-	    (int)sizeof(path)) {
-		res = TEE_ERROR_STORAGE_NOT_AVAILABLE;
-		goto out;
-	}
 	for (attempt = 0; attempt < 2; attempt++) {
-		res = load_key_file(path, tsk, &der, &der_len);
+		res = sim_storage_load_for_uuid(&g_pta_uuid, KEY_ID, KEY_ID_LEN,
+						&der, &der_len);
 		if (res != TEE_ERROR_ITEM_NOT_FOUND || attempt)
 			break;
-		fresh = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)KEY_BITS);
-		if (!fresh) {
-			res = TEE_ERROR_OUT_OF_MEMORY;
-			goto out;
-		}
-		/* Whoever links first wins; everyone re-reads the file. */
-		res = store_key_file(dir, path, tsk, fresh);
-		EVP_PKEY_free(fresh);
+		/* Whoever links first wins; everyone re-reads the object. */
+		res = create_key();
 		if (res != TEE_SUCCESS)
 			goto out;
 	}
@@ -479,9 +150,10 @@ static TEE_Result device_key(EVP_PKEY **out)
 	}
 	*out = g_key;
 out:
-	if (der)
-		OPENSSL_clear_free(der, der_len);
-	OPENSSL_cleanse(tsk, sizeof(tsk));
+	if (der) {
+		OPENSSL_cleanse(der, der_len);
+		free(der);
+	}
 	return res;
 }
 

@@ -77,6 +77,32 @@ void sim_obj_free_handle(TEE_ObjectHandle o);
 void sim_pobj_close(TEE_ObjectHandle o);
 void sim_pobj_fill_info(TEE_ObjectHandle o, TEE_ObjectInfo *info);
 
+/* ---- Data objects of a given UUID (storage.c), for pseudo-TAs ----
+ *
+ * A pseudo-TA keeps its state in the secure storage of its own UUID, in
+ * exactly the layout, file format and key hierarchy storage.c gives TAs,
+ * so a TA of that UUID opens the same object with TEE_OpenPersistentObject.
+ * Only pure data objects (TEE_TYPE_DATA, no key attributes). Neither call
+ * needs a TA identity (sim_current_ta_uuid). Ids up to
+ * TEE_OBJECT_ID_MAX_LEN bytes, else TEE_ERROR_BAD_PARAMETERS.
+ *
+ * sim_storage_load_for_uuid: on success *data (malloc'd; the caller wipes
+ *     and free()s it) holds the object's *len bytes of data.
+ *     TEE_ERROR_ITEM_NOT_FOUND if there is no such object,
+ *     TEE_ERROR_CORRUPT_OBJECT if it fails authentication or is not a data
+ *     object, TEE_ERROR_STORAGE_NOT_AVAILABLE if storage cannot be used.
+ * sim_storage_store_for_uuid: seals `data` as the object and publishes it
+ *     atomically. With `exclusive`, only if there is no such object yet
+ *     (link(2), so across processes too), else TEE_ERROR_ACCESS_CONFLICT:
+ *     of two callers creating an object at once exactly one succeeds, and
+ *     the other can re-read the winner's. TEE_ERROR_ACCESS_CONFLICT as well
+ *     if a handle in this process has the object open. */
+TEE_Result sim_storage_load_for_uuid(const TEE_UUID *uuid, const void *id,
+				     size_t id_len, void **data, size_t *len);
+TEE_Result sim_storage_store_for_uuid(const TEE_UUID *uuid, const void *id,
+				      size_t id_len, const void *data,
+				      size_t len, bool exclusive);
+
 /* ---- Curve25519 keys and operations (asym.c) ----
  *
  * Objects of the four 25519 types keep 32 bytes in secret[]: the private

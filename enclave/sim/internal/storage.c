@@ -31,6 +31,10 @@
  * too). Objects are small in teespark (keys, models, counters), so rewriting
  * whole files is acceptable.
  *
+ * The pseudo-TAs (pta_attestation.c) keep data objects under their own
+ * UUID through sim_storage_{load,store}_for_uuid (sim_internal.h), in this
+ * same format, so there is one implementation of it.
+ *
  * Sharing rules (TEE_DATA_FLAG_SHARE_*, ACCESS_CONFLICT) are enforced among
  * the handles of this process, i.e. of one TA instance. Two instances of
  * the same TA in different host processes are not arbitrated beyond the
@@ -277,22 +281,17 @@ static int get_huk(const char *base, uint8_t huk[HUK_LEN])
 	return 0;
 }
 
-/* Resolves this TA's directory and storage key.
- * TEE_ERROR_STORAGE_NOT_AVAILABLE if there is no TA identity or the
- * storage directory cannot be used. */
-static TEE_Result ta_storage(char dir[PATH_MAX], uint8_t tsk[TSK_LEN])
+/* Resolves the directory and storage key of UUID `u`.
+ * TEE_ERROR_STORAGE_NOT_AVAILABLE if the storage directory cannot be used. */
+static TEE_Result uuid_storage(const TEE_UUID *u, char dir[PATH_MAX],
+			       uint8_t tsk[TSK_LEN])
 {
-	const TEE_UUID *u = sim_current_ta_uuid();
 	char base[PATH_MAX];
 	uint8_t huk[HUK_LEN], msg[sizeof(TSK_LABEL) - 1 + 16];
 	unsigned int out_len = 0;
 	const uint8_t *c;
 	int r;
 
-	if (!u) {
-		EMSG("no TA UUID (sim_current_ta_uuid): storage unavailable");
-		return TEE_ERROR_STORAGE_NOT_AVAILABLE;
-	}
 	if (base_dir(base, sizeof(base))) {
 		EMSG("cannot create the simulator storage directory");
 		return TEE_ERROR_STORAGE_NOT_AVAILABLE;
@@ -328,6 +327,20 @@ static TEE_Result ta_storage(char dir[PATH_MAX], uint8_t tsk[TSK_LEN])
 	}
 	OPENSSL_cleanse(huk, sizeof(huk));
 	return TEE_SUCCESS;
+}
+
+/* Resolves this TA's directory and storage key.
+ * TEE_ERROR_STORAGE_NOT_AVAILABLE if there is no TA identity or the
+ * storage directory cannot be used. */
+static TEE_Result ta_storage(char dir[PATH_MAX], uint8_t tsk[TSK_LEN])
+{
+	const TEE_UUID *u = sim_current_ta_uuid();
+
+	if (!u) {
+		EMSG("no TA UUID (sim_current_ta_uuid): storage unavailable");
+		return TEE_ERROR_STORAGE_NOT_AVAILABLE;
+	}
+	return uuid_storage(u, dir, tsk);
 }
 
 static int object_path(char *buf, size_t n, const char *dir,
@@ -686,6 +699,73 @@ static TEE_Result commit(struct sim_pobj *p, uint8_t *data, size_t len)
 	n->data = data;
 	n->len = len;
 	return TEE_SUCCESS;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Data objects of a given UUID, for the pseudo-TAs (sim_internal.h)       */
+/* ---------------------------------------------------------------------- */
+
+/* see sim_internal.h */
+TEE_Result sim_storage_load_for_uuid(const TEE_UUID *uuid, const void *id,
+				     size_t id_len, void **data, size_t *len)
+{
+	struct key_attrs ka;
+	char dir[PATH_MAX];
+	uint8_t tsk[TSK_LEN], *plain = NULL;
+	size_t plain_len = 0;
+	TEE_Result res;
+
+	if (!uuid || (!id && id_len) || id_len > TEE_OBJECT_ID_MAX_LEN ||
+	    !data || !len)
+		return TEE_ERROR_BAD_PARAMETERS;
+	res = uuid_storage(uuid, dir, tsk);
+	if (res != TEE_SUCCESS)
+		return res;
+	res = load(dir, tsk, id, id_len, &plain, &plain_len, &ka);
+	OPENSSL_cleanse(tsk, sizeof(tsk));
+	if (res != TEE_SUCCESS)
+		return res;
+	if (ka.type != TEE_TYPE_DATA || ka.secret_len) {
+		OPENSSL_cleanse(plain, plain_len);
+		free(plain);
+		return TEE_ERROR_CORRUPT_OBJECT;
+	}
+	/* Hand back the body's buffer with the data moved to its start; the
+	 * bytes left behind at the end are wiped. */
+	memmove(plain, plain + BODY_FIXED, plain_len - BODY_FIXED);
+	OPENSSL_cleanse(plain + plain_len - BODY_FIXED, BODY_FIXED);
+	*data = plain;
+	*len = plain_len - BODY_FIXED;
+	return TEE_SUCCESS;
+}
+
+/* see sim_internal.h */
+TEE_Result sim_storage_store_for_uuid(const TEE_UUID *uuid, const void *id,
+				      size_t id_len, const void *data,
+				      size_t len, bool exclusive)
+{
+	struct key_attrs ka = key_attrs_of(TEE_HANDLE_NULL);
+	char dir[PATH_MAX];
+	uint8_t tsk[TSK_LEN];
+	TEE_Result res;
+
+	if (!uuid || (!id && id_len) || id_len > TEE_OBJECT_ID_MAX_LEN ||
+	    (!data && len))
+		return TEE_ERROR_BAD_PARAMETERS;
+	if (len > TEE_DATA_MAX_POSITION)
+		return TEE_ERROR_OVERFLOW;
+	res = uuid_storage(uuid, dir, tsk);
+	if (res != TEE_SUCCESS)
+		return res;
+	pthread_mutex_lock(&g_lock);
+	/* As TEE_CreatePersistentObject: an open object cannot be replaced. */
+	if (find_node(dir, id, id_len))
+		res = TEE_ERROR_ACCESS_CONFLICT;
+	else
+		res = store(dir, tsk, id, id_len, &ka, data, len, exclusive);
+	pthread_mutex_unlock(&g_lock);
+	OPENSSL_cleanse(tsk, sizeof(tsk));
+	return res;
 }
 
 /* ---------------------------------------------------------------------- */

@@ -108,4 +108,26 @@ int cmd_cancelled(void);
 /* cmd_util.c: TS_ERROR_BLOCK_FORMAT, _AUTH or _SEQUENCE. */
 int cmd_is_block_error(TEE_Result res);
 
+/* cmd_util.c: wipe the len bytes of a TEE_Malloc'd buffer, free it and set
+ * *buf to NULL (nothing to do if *buf is NULL).
+ * Leaks: len.  Hides: the contents. */
+void cmd_free_wiped(uint8_t **buf, size_t len);
+
+/* cmd_util.c: the parameters of a command that reads sealed blocks and a
+ * request struct (SORT_BLOCKS, EXPORT_RESULT): param[0] MEMREF_INPUT
+ * blocks, [1] MEMREF_OUTPUT, [2] MEMREF_INPUT request of exactly req_size
+ * bytes, [3] VALUE_OUTPUT (zeroed here). Copies the request into req (TA
+ * memory) and points *in, *in_len at the blocks (length 0 without a
+ * buffer). TEE_ERROR_BAD_PARAMETERS on other types or another request size
+ * (logged, naming the `what` request). */
+TEE_Result cmd_request_params(uint32_t param_types,
+			      TEE_Param params[SHIM_NUM_PARAMS],
+			      const char *what, void *req, size_t req_size,
+			      const void **in, size_t *in_len);
+
+/* cmd_util.c: if res is a block error (cmd_is_block_error), put the failing
+ * block's index in params[3].value.a and log it, prefixed with `cmd`. */
+void cmd_report_block_error(TEE_Result res, uint32_t fail_index,
+			    TEE_Param params[SHIM_NUM_PARAMS], const char *cmd);
+
 #endif /* TEESPARK_CMD_H */

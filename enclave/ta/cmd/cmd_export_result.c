@@ -18,8 +18,8 @@
  */
 #include "cmd.h"
 #include "block_list.h"
+#include "output_table.h"
 #include "../crypto/block_gcm.h"
-#include "../crypto/descriptor_mac.h"
 #include "../crypto/hkdf.h"
 #include "../crypto/key_wrap.h"
 
@@ -49,16 +49,8 @@ static void export_state_free(struct export_state *st)
 {
 	block_gcm_free(&st->dec);
 	block_gcm_free(&st->enc);
-	if (st->pt_in) {
-		shim_wipe(st->pt_in, st->pt_in_size);
-		TEE_Free(st->pt_in);
-	}
-	if (st->pt_out) {
-		shim_wipe(st->pt_out, st->pt_out_size);
-		TEE_Free(st->pt_out);
-	}
-	st->pt_in = NULL;
-	st->pt_out = NULL;
+	cmd_free_wiped(&st->pt_in, st->pt_in_size);
+	cmd_free_wiped(&st->pt_out, st->pt_out_size);
 	shim_wipe(st->result_key, sizeof(st->result_key));
 	x25519_free(&st->eph);
 }
@@ -99,47 +91,19 @@ static TEE_Result scan_input(const void *buf, size_t len,
 	return block_list_finish(&bl);
 }
 
-/* Seal st->pt_out (rows rows) as output block j at out + *off.
- * Leaks: row count, row size (public).  Hides: rows, result key. */
-static TEE_Result seal_block(struct export_state *st,
-			     const struct ts_export_request *req,
-			     const struct ta_table *t, uint32_t j,
-			     uint32_t n_out, uint32_t rows, uint8_t *out,
-			     size_t *off)
-{
-	struct ts_block_header hdr;
-	TEE_Result res;
-
-	if (j >= n_out)
-		return TS_ERROR_BLOCK_SEQUENCE;
-	block_gcm_header_init(&hdr);
-	TEE_MemMove(hdr.table_id, req->out_table_id, sizeof(hdr.table_id));
-	hdr.table_version = req->out_table_version;
-	hdr.block_index = j;
-	hdr.block_count = n_out;
-	hdr.row_count = rows;
-	hdr.row_size = t->row_size;
-	TEE_MemMove(hdr.schema_hash, t->schema_hash, sizeof(hdr.schema_hash));
-	hdr.ciphertext_size = rows * t->row_size;
-	res = block_gcm_seal(&st->enc, &hdr, st->pt_out, out + *off);
-	*off += TS_SEALED_BLOCK_SIZE((size_t)hdr.ciphertext_size);
-	return res;
-}
-
 /* Pass 2: open every input block and re-block its rows under the result key.
  * Leaks: block counts, rows per block, row size, which input block failed
  * authentication.  Hides: rows. */
 static TEE_Result reblock(struct export_state *st, const void *in,
 			  size_t in_len, const struct ta_table *t,
-			  const struct ts_export_request *req, uint32_t n_out,
-			  uint8_t *out, size_t *out_len, uint32_t *fail_index)
+			  struct output_table *o, uint32_t *fail_index)
 {
 	const size_t rs = t->row_size;
+	const uint32_t rpb = o->t.rows_per_block;
 	struct block_list bl;
 	struct ts_block_header hdr;
 	const uint8_t *sealed;
-	uint32_t j = 0, fill = 0, r, take;
-	size_t off = 0;
+	uint32_t fill = 0, r, take;
 	TEE_Result res;
 
 	block_list_start(&bl, in, in_len, t);
@@ -158,14 +122,14 @@ static TEE_Result reblock(struct export_state *st, const void *in,
 			return res;
 		for (r = 0; r < hdr.row_count; r += take) {
 			take = hdr.row_count - r;
-			if (take > req->rows_per_block - fill)
-				take = req->rows_per_block - fill;
+			if (take > rpb - fill)
+				take = rpb - fill;
 			TEE_MemMove(st->pt_out + fill * rs, st->pt_in + r * rs,
 				    take * rs);
 			fill += take;
-			if (fill == req->rows_per_block) {
-				res = seal_block(st, req, t, j++, n_out, fill,
-						 out, &off);
+			if (fill == rpb) {
+				res = output_table_seal(o, &st->enc, fill,
+							st->pt_out);
 				if (res != TEE_SUCCESS)
 					return res;
 				fill = 0;
@@ -177,14 +141,13 @@ static TEE_Result reblock(struct export_state *st, const void *in,
 	if (res != TEE_SUCCESS)
 		return res;
 	/* The partial last block, or the one empty block of an empty table. */
-	if (fill || j == 0) {
-		res = seal_block(st, req, t, j++, n_out, fill, out, &off);
+	if (fill || o->next == 0) {
+		res = output_table_seal(o, &st->enc, fill, st->pt_out);
 		if (res != TEE_SUCCESS)
 			return res;
 	}
-	if (j != n_out)
+	if (o->next != o->t.block_count)
 		return TS_ERROR_BLOCK_SEQUENCE;
-	*out_len = off;
 	return TEE_SUCCESS;
 }
 
@@ -231,42 +194,28 @@ static TEE_Result make_envelope(struct export_state *st,
 TEE_Result cmd_export_result(struct ta_session *s, uint32_t param_types,
 			     TEE_Param params[SHIM_NUM_PARAMS])
 {
-	const uint32_t exp = TEE_PARAM_TYPES(TEE_PARAM_TYPE_MEMREF_INPUT,
-					     TEE_PARAM_TYPE_MEMREF_OUTPUT,
-					     TEE_PARAM_TYPE_MEMREF_INPUT,
-					     TEE_PARAM_TYPE_VALUE_OUTPUT);
 	struct export_state st;
 	struct ts_export_request req;
 	struct ts_result_envelope env;
 	struct ts_table_descriptor desc;
-	struct ta_table table, out_t;
+	struct ta_table table;
+	struct output_table ot;
 	const struct ts_recipient *rcpt;
 	const uint8_t *in_key;
 	const void *in_buf;
-	size_t in_len, max_ct = 0, out_len = 0;
-	uint64_t n_out64, needed, out_rows;
+	size_t in_len, max_ct = 0;
 	uint32_t fail_index = 0;
 	uint8_t *out;
 	bool was_masked;
 	TEE_Result res;
 
-	if (param_types != exp)
-		return TEE_ERROR_BAD_PARAMETERS;
-	params[3].value.a = 0;
-	params[3].value.b = 0;
-	if (params[2].memref.size != TS_EXPORT_REQUEST_SIZE ||
-	    !params[2].memref.buffer) {
-		SHIM_LOGE("Wrong export request size %zu, expect %u bytes",
-			  params[2].memref.size, TS_EXPORT_REQUEST_SIZE);
-		return TEE_ERROR_BAD_PARAMETERS;
-	}
-	in_buf = params[0].memref.buffer;
-	in_len = in_buf ? params[0].memref.size : 0;
+	/* 1. The request. */
+	res = cmd_request_params(param_types, params, "export", &req,
+				 sizeof(req), &in_buf, &in_len);
+	if (res != TEE_SUCCESS)
+		return res;
 	TEE_MemFill(&st, 0, sizeof(st));
 	st.eph.obj = TEE_HANDLE_NULL;
-
-	/* 1. The request. */
-	TEE_MemMove(&req, params[2].memref.buffer, sizeof(req));
 	if (req.in_key_slot >= TS_MAX_KEY_SLOTS || req.rows_per_block == 0) {
 		SHIM_LOGE("EXPORT_RESULT: invalid request");
 		return TS_ERROR_BAD_REQUEST;
@@ -290,31 +239,22 @@ TEE_Result cmd_export_result(struct ta_session *s, uint32_t param_types,
 		res = scan_input(in_buf, in_len, &table, &max_ct, &fail_index);
 	if (res != TEE_SUCCESS)
 		goto out;
-	out_rows = table.row_count < req.rows_per_block ? table.row_count :
-							  req.rows_per_block;
-	if (out_rows * table.row_size > TS_MAX_BLOCK_PLAINTEXT) {
-		SHIM_LOGE("EXPORT_RESULT: %u rows of %u bytes exceed the block "
-			  "limit", req.rows_per_block, table.row_size);
+	/* The output: the input's rows under the request's id, version and
+	 * blocking (not registered: no slot holds its key). */
+	output_table_init(&ot, req.out_table_id, req.out_table_version,
+			  table.row_count, table.row_size, req.rows_per_block,
+			  table.schema_hash);
+	res = output_table_start(&ot, "EXPORT_RESULT", EXPORT_HEAD_SIZE,
+				 &params[1]);
+	if (res == TEE_ERROR_OVERFLOW)
 		res = TS_ERROR_BAD_REQUEST;
+	if (res != TEE_SUCCESS)
 		goto out;
-	}
-	n_out64 = table_block_count(table.row_count, req.rows_per_block);
-	if (n_out64 > UINT32_MAX || table.row_count > UINT32_MAX) {
-		res = TS_ERROR_BAD_REQUEST;
-		goto out;
-	}
-	needed = EXPORT_HEAD_SIZE +
-		 n_out64 * (TS_BLOCK_HEADER_SIZE + TS_TAG_SIZE) +
-		 table.row_count * table.row_size;
-	if (params[1].memref.size < needed || !params[1].memref.buffer) {
-		params[1].memref.size = (size_t)needed;
-		return TEE_ERROR_SHORT_BUFFER;
-	}
 	out = params[1].memref.buffer;
 
 	/* 3. Buffers, keys, rows. */
 	st.pt_in_size = max_ct;
-	st.pt_out_size = (size_t)out_rows * table.row_size;
+	st.pt_out_size = ot.max_block;
 	st.pt_in = TEE_Malloc(st.pt_in_size ? st.pt_in_size : 1,
 			      TEE_MALLOC_NO_FILL);
 	st.pt_out = TEE_Malloc(st.pt_out_size ? st.pt_out_size : 1,
@@ -330,37 +270,24 @@ TEE_Result cmd_export_result(struct ta_session *s, uint32_t param_types,
 	if (res != TEE_SUCCESS)
 		goto out;
 	was_masked = TEE_UnmaskCancellation();
-	res = reblock(&st, in_buf, in_len, &table, &req, (uint32_t)n_out64,
-		      out + EXPORT_HEAD_SIZE, &out_len, &fail_index);
+	res = reblock(&st, in_buf, in_len, &table, &ot, &fail_index);
 	if (was_masked)
 		TEE_MaskCancellation();
 	if (res != TEE_SUCCESS)
 		goto out;
 
 	/* 4. Descriptor and envelope. */
-	out_t = table;
-	out_t.slot_mask = 0;
-	TEE_MemMove(out_t.table_id, req.out_table_id, sizeof(out_t.table_id));
-	out_t.table_version = req.out_table_version;
-	out_t.block_count = (uint32_t)n_out64;
-	out_t.rows_per_block = req.rows_per_block;
-	table_to_descriptor(&out_t, req.recipient_id, &desc);
-	res = descriptor_mac_seal(st.result_key, &desc);
+	res = output_table_descriptor(&ot, req.recipient_id, st.result_key,
+				      &desc);
 	if (res == TEE_SUCCESS)
 		res = make_envelope(&st, rcpt, &env);
 	if (res != TEE_SUCCESS)
 		goto out;
 	TEE_MemMove(out, &env, sizeof(env));
 	TEE_MemMove(out + TS_RESULT_ENVELOPE_SIZE, &desc, sizeof(desc));
-	params[1].memref.size = EXPORT_HEAD_SIZE + out_len;
-	params[3].value.a = (uint32_t)table.row_count;
-	params[3].value.b = (uint32_t)n_out64;
+	output_table_result(&ot, EXPORT_HEAD_SIZE, params);
 out:
 	export_state_free(&st);
-	if (cmd_is_block_error(res)) {
-		params[3].value.a = fail_index;
-		SHIM_LOGE("EXPORT_RESULT: block %u: 0x%x", fail_index,
-			  (unsigned int)res);
-	}
+	cmd_report_block_error(res, fail_index, params, "EXPORT_RESULT");
 	return res;
 }

@@ -29,8 +29,8 @@
  */
 #include "cmd.h"
 #include "block_list.h"
+#include "output_table.h"
 #include "../crypto/block_gcm.h"
-#include "../crypto/descriptor_mac.h"
 #include "../ops/key_encode.h"
 #include "../ops/sort_bitonic.h"
 
@@ -56,16 +56,8 @@ static void sort_state_free(struct sort_state *st)
 {
 	block_gcm_free(&st->dec);
 	block_gcm_free(&st->enc);
-	if (st->recs) {
-		shim_wipe(st->recs, st->recs_size);
-		TEE_Free(st->recs);
-	}
-	if (st->pt) {
-		shim_wipe(st->pt, st->pt_size);
-		TEE_Free(st->pt);
-	}
-	st->recs = NULL;
-	st->pt = NULL;
+	cmd_free_wiped(&st->recs, st->recs_size);
+	cmd_free_wiped(&st->pt, st->pt_size);
 }
 
 /* Checks that need no row size. Unused key entries must be all zero, like
@@ -184,114 +176,56 @@ static TEE_Result open_and_encode(struct sort_state *st, const void *buf,
 	return TEE_SUCCESS;
 }
 
-/* Strip and seal the sorted records into n_out blocks at `out`.
+/* Strip and seal the sorted records into the output blocks.
  * Leaks: row count, row size, rows per block.  Hides: rows, their order. */
 static TEE_Result seal_output(struct sort_state *st,
-			      const struct ts_sort_request *req,
 			      const struct sort_input *in, size_t key_words,
-			      size_t rec_size, uint32_t n_out, uint8_t *out,
-			      size_t *out_len)
+			      size_t rec_size, struct output_table *o)
 {
-	struct ts_block_header hdr;
-	size_t off = 0;
+	const uint32_t rpb = o->t.rows_per_block;
 	uint64_t r0 = 0;
-	uint32_t j, cnt;
+	uint32_t cnt;
 	TEE_Result res;
 
-	for (j = 0; j < n_out; j++) {
+	while (o->next < o->t.block_count) {
 		if (cmd_cancelled())
 			return TEE_ERROR_CANCEL;
-		cnt = (uint32_t)(in->n_rows - r0 < req->rows_per_block ?
-				 in->n_rows - r0 : req->rows_per_block);
+		cnt = (uint32_t)(in->n_rows - r0 < rpb ? in->n_rows - r0 : rpb);
 		obl_key_encode_strip(st->recs + (size_t)r0 * rec_size, cnt,
 				     key_words, in->row_size, st->pt);
-
-		block_gcm_header_init(&hdr);
-		TEE_MemMove(hdr.table_id, req->out_table_id,
-			    sizeof(hdr.table_id));
-		hdr.table_version = req->out_table_version;
-		hdr.block_index = j;
-		hdr.block_count = n_out;
-		hdr.row_count = cnt;
-		hdr.row_size = in->row_size;
-		TEE_MemMove(hdr.schema_hash, req->schema_hash,
-			    sizeof(hdr.schema_hash));
-		hdr.ciphertext_size = cnt * in->row_size;
-
-		res = block_gcm_seal(&st->enc, &hdr, st->pt, out + off);
+		res = output_table_seal(o, &st->enc, cnt, st->pt);
 		if (res != TEE_SUCCESS)
 			return res;
-		off += TS_SEALED_BLOCK_SIZE((size_t)hdr.ciphertext_size);
 		r0 += cnt;
 	}
-	*out_len = off;
 	return TEE_SUCCESS;
-}
-
-/* The output table's registry entry and descriptor (MAC under out_key).
- * Leaks: nothing (all public).  Hides: the out key. */
-static TEE_Result output_table(struct ta_session *s,
-			       const struct ts_sort_request *req,
-			       const struct sort_input *in, uint32_t n_out,
-			       const uint8_t *out_key, struct ta_table *t,
-			       struct ts_table_descriptor *d)
-{
-	const struct key_slot *meta = key_slots_meta(&s->keys, req->out_key_slot);
-
-	TEE_MemFill(t, 0, sizeof(*t));
-	t->in_use = 1;
-	t->slot_mask = 1u << req->out_key_slot;
-	TEE_MemMove(t->table_id, req->out_table_id, sizeof(t->table_id));
-	t->table_version = req->out_table_version;
-	t->row_count = in->n_rows;
-	t->block_count = n_out;
-	t->row_size = in->row_size;
-	t->rows_per_block = req->rows_per_block;
-	TEE_MemMove(t->schema_hash, req->schema_hash, sizeof(t->schema_hash));
-	/* key_id: the out key's keyring id if the KBS released it, else zero
-	 * (a query or development key has none). */
-	table_to_descriptor(t, meta->key_id, d);
-	return descriptor_mac_seal(out_key, d);
 }
 
 /* see cmd.h */
 TEE_Result cmd_sort_blocks(struct ta_session *s, uint32_t param_types,
 			   TEE_Param params[SHIM_NUM_PARAMS])
 {
-	const uint32_t exp = TEE_PARAM_TYPES(TEE_PARAM_TYPE_MEMREF_INPUT,
-					     TEE_PARAM_TYPE_MEMREF_OUTPUT,
-					     TEE_PARAM_TYPE_MEMREF_INPUT,
-					     TEE_PARAM_TYPE_VALUE_OUTPUT);
 	struct sort_state st = { { TEE_HANDLE_NULL }, { TEE_HANDLE_NULL },
 				 NULL, 0, NULL, 0 };
 	struct obl_key_col cols[TS_MAX_SORT_KEYS];
 	struct ts_sort_request req;
 	struct ts_table_descriptor out_desc;
-	struct ta_table table, out_table;
+	struct ta_table table;
+	struct output_table ot;
 	struct sort_input in;
+	const struct key_slot *out_meta;
 	const uint8_t *in_key, *out_key = NULL;
 	const void *in_buf;
-	size_t in_len, key_words, rec_size, out_block_bytes, out_len = 0;
-	uint64_t n_out64, needed, out_rows;
-	uint32_t n_out, fail_index = 0;
+	size_t in_len, key_words, rec_size;
+	uint32_t fail_index = 0;
 	bool was_masked;
 	TEE_Result res;
 
-	if (param_types != exp)
-		return TEE_ERROR_BAD_PARAMETERS;
-	params[3].value.a = 0;
-	params[3].value.b = 0;
-	if (params[2].memref.size != TS_SORT_REQUEST_SIZE ||
-	    !params[2].memref.buffer) {
-		SHIM_LOGE("Wrong sort request size %zu, expect %u bytes",
-			  params[2].memref.size, TS_SORT_REQUEST_SIZE);
-		return TEE_ERROR_BAD_PARAMETERS;
-	}
-	in_buf = params[0].memref.buffer;
-	in_len = in_buf ? params[0].memref.size : 0;
-
 	/* 1. The request, copied once: later checks read only the copy. */
-	TEE_MemMove(&req, params[2].memref.buffer, sizeof(req));
+	res = cmd_request_params(param_types, params, "sort", &req,
+				 sizeof(req), &in_buf, &in_len);
+	if (res != TEE_SUCCESS)
+		return res;
 	TEE_MemFill(cols, 0, sizeof(cols));
 	res = check_request(&req, cols);
 	if (res != TEE_SUCCESS) {
@@ -328,32 +262,18 @@ TEE_Result cmd_sort_blocks(struct ta_session *s, uint32_t param_types,
 		res = TS_ERROR_BAD_REQUEST;
 		goto out;
 	}
-	/* An output block holds at most rows_per_block rows (fewer if the
-	 * table is smaller) and must obey the block plaintext limit. */
-	out_rows = in.n_rows < req.rows_per_block ? in.n_rows :
-						    req.rows_per_block;
-	if (out_rows * in.row_size > TS_MAX_BLOCK_PLAINTEXT) {
-		SHIM_LOGE("SORT_BLOCKS: %u rows of %u bytes exceed the block limit",
-			  req.rows_per_block, in.row_size);
-		res = TS_ERROR_BAD_REQUEST;
+	/* The output: the sorted rows, registered with the out slot. */
+	output_table_init(&ot, req.out_table_id, req.out_table_version,
+			  in.n_rows, in.row_size, req.rows_per_block,
+			  req.schema_hash);
+	ot.t.in_use = 1;
+	ot.t.slot_mask = 1u << req.out_key_slot;
+	res = output_table_start(&ot, "SORT_BLOCKS", TS_TABLE_DESCRIPTOR_SIZE,
+				 &params[1]);
+	if (res == TEE_ERROR_OVERFLOW)
+		res = TEE_ERROR_OUT_OF_MEMORY;	/* no heap holds the records */
+	if (res != TEE_SUCCESS)
 		goto out;
-	}
-	out_block_bytes = (size_t)out_rows * in.row_size;
-	/* Zero rows still give one (empty) block: a table has >= 1 block. */
-	n_out64 = in.n_rows ? (in.n_rows + req.rows_per_block - 1) /
-				      req.rows_per_block : 1;
-	if (in.n_rows > UINT32_MAX || n_out64 > UINT32_MAX) {
-		res = TEE_ERROR_OUT_OF_MEMORY;
-		goto out;
-	}
-	n_out = (uint32_t)n_out64;
-	needed = TS_TABLE_DESCRIPTOR_SIZE +
-		 n_out64 * (TS_BLOCK_HEADER_SIZE + TS_TAG_SIZE) +
-		 in.n_rows * in.row_size;
-	if (params[1].memref.size < needed || !params[1].memref.buffer) {
-		params[1].memref.size = (size_t)needed;
-		return TEE_ERROR_SHORT_BUFFER;
-	}
 
 	/* 3. Memory: all records plus one block. */
 	key_words = obl_key_words_for(cols, req.key_count);
@@ -363,7 +283,7 @@ TEE_Result cmd_sort_blocks(struct ta_session *s, uint32_t param_types,
 		goto out;
 	}
 	st.recs_size = (size_t)in.n_rows * rec_size;
-	st.pt_size = in.max_ct > out_block_bytes ? in.max_ct : out_block_bytes;
+	st.pt_size = in.max_ct > ot.max_block ? in.max_ct : ot.max_block;
 	st.recs = TEE_Malloc(st.recs_size ? st.recs_size : 1,
 			     TEE_MALLOC_NO_FILL);
 	st.pt = TEE_Malloc(st.pt_size ? st.pt_size : 1, TEE_MALLOC_NO_FILL);
@@ -376,9 +296,12 @@ TEE_Result cmd_sort_blocks(struct ta_session *s, uint32_t param_types,
 	res = block_gcm_init(&st.dec, TEE_MODE_DECRYPT, in_key);
 	if (res == TEE_SUCCESS)
 		res = block_gcm_init(&st.enc, TEE_MODE_ENCRYPT, out_key);
+	/* key_id: the out key's keyring id if the KBS released it, else zero
+	 * (a query or development key has none). */
+	out_meta = key_slots_meta(&s->keys, req.out_key_slot);
 	if (res == TEE_SUCCESS)
-		res = output_table(s, &req, &in, n_out, out_key, &out_table,
-				   &out_desc);
+		res = output_table_descriptor(&ot, out_meta->key_id, out_key,
+					      &out_desc);
 	if (res != TEE_SUCCESS)
 		goto out;
 
@@ -392,27 +315,18 @@ TEE_Result cmd_sort_blocks(struct ta_session *s, uint32_t param_types,
 		obl_sort_bitonic(st.recs, (size_t)in.n_rows, rec_size,
 				 key_words);
 		/* 5. Output blocks. */
-		res = seal_output(&st, &req, &in, key_words, rec_size, n_out,
-				  (uint8_t *)params[1].memref.buffer +
-					  TS_TABLE_DESCRIPTOR_SIZE,
-				  &out_len);
+		res = seal_output(&st, &in, key_words, rec_size, &ot);
 	}
 	if (was_masked)
 		TEE_MaskCancellation();
 	if (res == TEE_SUCCESS) {
 		/* 6. Descriptor first, then the table joins the session. */
 		TEE_MemMove(params[1].memref.buffer, &out_desc, sizeof(out_desc));
-		table_registry_put(&s->tables, &out_table);
-		params[1].memref.size = TS_TABLE_DESCRIPTOR_SIZE + out_len;
-		params[3].value.a = (uint32_t)in.n_rows;
-		params[3].value.b = n_out;
+		table_registry_put(&s->tables, &ot.t);
+		output_table_result(&ot, TS_TABLE_DESCRIPTOR_SIZE, params);
 	}
 out:
 	sort_state_free(&st);
-	if (cmd_is_block_error(res)) {
-		params[3].value.a = fail_index;
-		SHIM_LOGE("SORT_BLOCKS: block %u: 0x%x", fail_index,
-			  (unsigned int)res);
-	}
+	cmd_report_block_error(res, fail_index, params, "SORT_BLOCKS");
 	return res;
 }

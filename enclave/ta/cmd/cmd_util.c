@@ -21,3 +21,50 @@ int cmd_is_block_error(TEE_Result res)
 	return res == TS_ERROR_BLOCK_FORMAT || res == TS_ERROR_BLOCK_AUTH ||
 	       res == TS_ERROR_BLOCK_SEQUENCE;
 }
+
+/* see cmd.h */
+void cmd_free_wiped(uint8_t **buf, size_t len)
+{
+	if (*buf) {
+		shim_wipe(*buf, len);
+		TEE_Free(*buf);
+	}
+	*buf = NULL;
+}
+
+/* see cmd.h */
+TEE_Result cmd_request_params(uint32_t param_types,
+			      TEE_Param params[SHIM_NUM_PARAMS],
+			      const char *what, void *req, size_t req_size,
+			      const void **in, size_t *in_len)
+{
+	const uint32_t exp = TEE_PARAM_TYPES(TEE_PARAM_TYPE_MEMREF_INPUT,
+					     TEE_PARAM_TYPE_MEMREF_OUTPUT,
+					     TEE_PARAM_TYPE_MEMREF_INPUT,
+					     TEE_PARAM_TYPE_VALUE_OUTPUT);
+
+	if (param_types != exp)
+		return TEE_ERROR_BAD_PARAMETERS;
+	params[3].value.a = 0;
+	params[3].value.b = 0;
+	if (params[2].memref.size != req_size || !params[2].memref.buffer) {
+		SHIM_LOGE("Wrong %s request size %zu, expect %zu bytes", what,
+			  params[2].memref.size, req_size);
+		return TEE_ERROR_BAD_PARAMETERS;
+	}
+	*in = params[0].memref.buffer;
+	*in_len = *in ? params[0].memref.size : 0;
+	/* Copied once: later checks read only the copy. */
+	TEE_MemMove(req, params[2].memref.buffer, req_size);
+	return TEE_SUCCESS;
+}
+
+/* see cmd.h */
+void cmd_report_block_error(TEE_Result res, uint32_t fail_index,
+			    TEE_Param params[SHIM_NUM_PARAMS], const char *cmd)
+{
+	if (!cmd_is_block_error(res))
+		return;
+	params[3].value.a = fail_index;
+	SHIM_LOGE("%s: block %u: 0x%x", cmd, fail_index, (unsigned int)res);
+}

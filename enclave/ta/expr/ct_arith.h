@@ -432,6 +432,8 @@ CT_INLINE size_t cta_limbs(unsigned bits)
 #define CTA_F64_EXP 0x7FF0000000000000ull
 #define CTA_F64_CANON_NAN 0x7FF8000000000000ull
 
+/* The bit pattern of x, and back (memcpy: no conversion).
+ * Leaks: nothing.  Hides: x. */
 CT_INLINE uint64_t cta_f64_bits(double x)
 {
 	uint64_t b;

@@ -32,7 +32,8 @@ static int64_t f64_to_int(uint64_t bits, int is32)
 
 /* floor(x / 86400000000): timestamp microseconds -> days. Division by a
  * public constant (compiled to a multiplication), then a select corrects
- * truncation toward zero into floor. */
+ * truncation toward zero into floor.
+ * Leaks: nothing.  Hides: x. */
 static int64_t micros_to_days(int64_t x)
 {
 	const int64_t day = 86400000000LL;

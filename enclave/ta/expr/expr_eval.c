@@ -15,6 +15,7 @@
  */
 #include "expr_internal.h"
 
+/* Round a public size up to a multiple of 16. */
 static size_t align16(size_t x)
 {
 	return (x + 15) & ~(size_t)15;
@@ -197,6 +198,8 @@ static void op_unscaled(uint16_t op, const struct ts_slot *a, struct ts_slot *r,
 	}
 }
 
+/* IS_NULL / IS_NOT_NULL: the NULL flags become the values.
+ * Leaks: n, op.  Hides: NULLs. */
 static void op_null_test(uint16_t op, const struct ts_slot *a, struct ts_slot *r,
 		size_t n)
 {
@@ -210,6 +213,7 @@ static void op_null_test(uint16_t op, const struct ts_slot *a, struct ts_slot *r
 	}
 }
 
+/* see expr.h */
 int ts_expr_eval(const uint8_t *prog, const struct ts_expr_info *info,
 		const uint8_t *rows, size_t nrows, size_t row_size,
 		void *ws, size_t ws_len, struct ts_expr_col *out)

@@ -30,6 +30,8 @@ struct sm {
 	uint64_t m[L];
 };
 
+/* Load decimal element i as sign and magnitude.
+ * Leaks: i (public row index).  Hides: the value. */
 static void ld_dec(const struct ts_slot *s, size_t i, struct sm *x)
 {
 	cta_i128 v;
@@ -45,7 +47,8 @@ static void ld_dec(const struct ts_slot *s, size_t i, struct sm *x)
 	cta_cneg(x->neg, x->m, x->m, 2);
 }
 
-/* Store +-mag (low 2 limbs) as int128; zero when ovf. */
+/* Store +-mag (low 2 limbs) as int128; zero when ovf.
+ * Leaks: i.  Hides: the value, ovf. */
 static void st_dec(struct ts_slot *r, size_t i, const struct sm *x, uint32_t ovf)
 {
 	uint64_t t[2];
@@ -61,7 +64,8 @@ static void st_dec(struct ts_slot *r, size_t i, const struct sm *x, uint32_t ovf
 }
 
 /* cta_divmod over L-limb buffers, with every limb of rem defined (cta_divmod
- * writes only the low nd limbs). */
+ * writes only the low nd limbs).
+ * Leaks: nd, nbits.  Hides: a, d, q, rem. */
 static void divmod_l(uint64_t *q, uint64_t *rem, const uint64_t *a,
 		const uint64_t *d, size_t nd, unsigned nbits)
 {
@@ -69,14 +73,15 @@ static void divmod_l(uint64_t *q, uint64_t *rem, const uint64_t *a,
 	cta_divmod(q, rem, a, L, d, nd, nbits);
 }
 
-/* Public powers of ten for one instruction. */
+/* Public powers of ten for one instruction (no secret input). */
 static void pow10_l(uint64_t *r, unsigned k)
 {
 	cta_pow10(r, L, k);
 }
 
 /* x->m = round_half_up(x->m / 10^k) for k >= 1; x->m < 10^digits
- * (public bound). */
+ * (public bound).
+ * Leaks: k, digits.  Hides: x. */
 static void round_down(struct sm *x, unsigned k, unsigned digits)
 {
 	uint64_t p[L], half[L], num[L], q[L], rem[L];
@@ -91,7 +96,8 @@ static void round_down(struct sm *x, unsigned k, unsigned digits)
 	cta_copy(x->m, q, L);
 }
 
-/* x->m *= 10^k (exact; the caller guarantees it fits L limbs). */
+/* x->m *= 10^k (exact; the caller guarantees it fits L limbs).
+ * Leaks: k.  Hides: x. */
 static void scale_up(struct sm *x, unsigned k)
 {
 	unsigned i;
@@ -101,7 +107,8 @@ static void scale_up(struct sm *x, unsigned k)
 }
 
 /* Rescale from scale `from` to scale `to` (HALF_UP when dropping digits).
- * `digits` bounds the magnitude (< 10^digits) before the call. */
+ * `digits` bounds the magnitude (< 10^digits) before the call.
+ * Leaks: from, to, digits.  Hides: x. */
 static void rescale(struct sm *x, int from, int to, unsigned digits)
 {
 	if (to > from)
@@ -110,13 +117,14 @@ static void rescale(struct sm *x, int from, int to, unsigned digits)
 		round_down(x, (unsigned)(from - to), digits);
 }
 
-/* ovf = (magnitude >= 10^p). */
+/* ovf = (magnitude >= 10^p).  Leaks: nothing.  Hides: x, ovf. */
 static uint32_t overflows(const struct sm *x, const uint64_t *pow_p)
 {
 	return ct_not(cta_lt(x->m, pow_p, L));
 }
 
-/* Two's complement add of two sign-magnitude numbers: r = a + b. */
+/* Two's complement add of two sign-magnitude numbers: r = a + b.
+ * Leaks: nothing.  Hides: a, b, r. */
 static void sm_add(struct sm *r, const struct sm *a, const struct sm *b)
 {
 	uint64_t ta[L], tb[L], s[L];
@@ -416,7 +424,8 @@ void ts_dec_to_f64_col(const struct ts_slot *a, struct ts_slot *r, size_t n)
 		ld_dec(a, i, &x);
 		zero = cta_is0(x.m, L);
 		cta_shl_pub(X, x.m, L, K);
-		divmod_l(q, rem, X, pk, nd, 128 + K);
+		divmod_l(q, rem, X, pk, nd,
+				cta_bits_for_digits(a->t.precision) + K);
 		sticky = ct_not(cta_is0(rem, nd));
 		Lq = cta_bitlen(q, L);
 		/* L >= 65 for a nonzero value; use 65 for zero to keep the
@@ -452,9 +461,9 @@ void ts_dec_to_f64_col(const struct ts_slot *a, struct ts_slot *r, size_t n)
  * Exact for |x| 10^(s+1) < 2^52 (docs/EXPRESSIONS.md, "float64 rounding").
  * Sets *big when K is certainly >= 2^128 (huge |x|). x must be finite
  * (callers mask NaN and infinities).
- * Leaks: s.  Hides: x, K. */
-static void f64_scaled_spark(uint64_t bits, unsigned s, const uint64_t *pow_s,
-		uint64_t *K, uint32_t *big)
+ * Leaks: nothing (s is in pow_s = 10^s, public).  Hides: x, K. */
+static void f64_scaled_spark(uint64_t bits, const uint64_t *pow_s, uint64_t *K,
+		uint32_t *big)
 {
 	uint64_t e_raw = (bits >> 52) & 0x7FF, frac = bits & 0xFFFFFFFFFFFFFull;
 	uint32_t sub = ct_u64_eq(e_raw, 0);
@@ -468,7 +477,6 @@ static void f64_scaled_spark(uint64_t bits, unsigned s, const uint64_t *pow_s,
 	uint64_t rr = ct_u64_mux(up, 0, (uint64_t)-sh);
 	uint32_t shc, rc;
 
-	(void)s;
 	cta_zero(one, L);
 	one[0] = 1;
 	/* V = (2m + 1) * 10^s < 2^54 * 2^127 */
@@ -507,7 +515,7 @@ void ts_dec_from_f64_col(const struct ts_slot *a, struct ts_slot *r, size_t n)
 		memcpy(&bits, a->vals + 8 * i, 8);
 		bad = cta_f64_nonfinite(bits);
 		bits = ct_u64_mux(bad, 0, bits);
-		f64_scaled_spark(bits, r->t.scale, pow_s, x.m, &big);
+		f64_scaled_spark(bits, pow_s, x.m, &big);
 		x.neg = (uint32_t)(bits >> 63) & ct_not(cta_is0(x.m, L));
 		ovf = big | overflows(&x, pow_p) | bad;
 		st_dec(r, i, &x, ovf);
@@ -541,8 +549,7 @@ void ts_f64_round_col(const struct ts_slot *a, struct ts_slot *r, size_t n,
 		TS_TRACE_READ_ROW(i);
 		memcpy(&bits, a->vals + 8 * i, 8);
 		bad = cta_f64_nonfinite(bits);
-		f64_scaled_spark(ct_u64_mux(bad, 0, bits), (unsigned)d, pow_s, K,
-				&big);
+		f64_scaled_spark(ct_u64_mux(bad, 0, bits), pow_s, K, &big);
 		for (j = 1; j < L; j++)
 			hi |= K[j];
 		keep = bad | big | ct_not(ct_u64_eq(hi, 0)) |

@@ -9,7 +9,8 @@
  */
 #include "expr_internal.h"
 
-/* --- element access (public index i, public element size) --------------- */
+/* --- element access (public index i, public element size) ---------------
+ * Leaks: i.  Hides: the element. */
 
 static inline int64_t ld_i64(const struct ts_slot *s, size_t i)
 {

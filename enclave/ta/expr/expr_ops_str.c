@@ -21,7 +21,8 @@ static uint32_t str_len(const uint8_t *s, uint32_t w)
 	return len;
 }
 
-/* The byte starts a UTF-8 character (is not 10xxxxxx). */
+/* The byte starts a UTF-8 character (is not 10xxxxxx).
+ * Leaks: nothing.  Hides: c. */
 static inline uint32_t is_char_start(uint8_t c)
 {
 	return ct_not(ct_u32_eq(c & 0xC0u, 0x80u));

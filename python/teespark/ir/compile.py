@@ -12,7 +12,7 @@ Example:
     >>> s = Schema.from_spec("id:int64, amount:decimal(12,2)")
     >>> p = compile_expr(col("amount") * lit(2) > lit(100), s)
     >>> str(p.result_type), p.n_insn
-    ('bool', 6)
+    ('bool', 5)
 """
 
 from __future__ import annotations
@@ -20,13 +20,17 @@ from __future__ import annotations
 import datetime as _dt
 import decimal as _decimal
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence
+from typing import Any
 
 from teespark.ir import opcodes as oc
 from teespark.ir import types as ty
-from teespark.ir.errors import (ExpressionTypeError, ProgramFormatError,
-                                UnsupportedExpressionError)
+from teespark.ir.errors import (
+    ExpressionTypeError,
+    ProgramFormatError,
+    UnsupportedExpressionError,
+)
 from teespark.ir.expr import Expr
 from teespark.ir.types import IrType
 
@@ -43,6 +47,8 @@ class TNode:
     args: tuple = ()
     payload: bytes = b""
     aux: int = 0
+    #: the Python value of a non-NULL literal (for constant folding)
+    value: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -93,7 +99,7 @@ def infer_literal_type(v: Any) -> IrType:
     if isinstance(v, float):
         return ty.FLOAT64
     if isinstance(v, _decimal.Decimal):
-        sign, digits, exp = v.as_tuple()
+        _sign, digits, exp = v.as_tuple()
         scale = max(0, -int(exp))
         prec = max(len(digits) + max(0, int(exp)), scale, 1)
         return IrType.decimal(prec, scale)
@@ -187,7 +193,26 @@ def _convert_literal(v: Any, to: IrType) -> Any:
 
 def _lit_node(v: Any, t: IrType) -> TNode:
     payload = bytes([1 if v is None else 0, 0, 0, 0]) + encode_value(v, t)
-    return TNode(oc.OP_LIT, t, (), payload)
+    return TNode(oc.OP_LIT, t, (), payload, value=v)
+
+
+def _fold_cast(v: Any, f: IrType, to: IrType) -> Any:
+    """The literal v of type f cast to ``to`` when that is exact and cannot
+    overflow (the TA's CAST would give the same value); else None."""
+    if f.is_integral and to.kind == "int64":
+        return int(v)
+    if f.is_integral and to.kind == "float64" and abs(int(v)) <= 1 << 53:
+        return float(int(v))
+    if (f.is_integral or f.kind == "decimal") and to.kind == "decimal" and \
+            (f.is_integral or to.scale >= f.scale):
+        u = _unscaled_exact(v, to.scale)
+        if abs(u) < 10 ** to.precision:
+            return _decimal.Decimal(u).scaleb(-to.scale, context=_CTX)
+    return None
+
+
+def _unscaled_exact(v: Any, scale: int) -> int:
+    return int(_decimal.Decimal(v).scaleb(scale, context=_CTX))
 
 
 def _cast_supported(f: IrType, t: IrType) -> bool:
@@ -211,6 +236,10 @@ def cast_node(n: TNode, to: IrType) -> TNode:
         return n
     if n.op == oc.OP_LIT and n.payload[0] == 1:
         return _lit_node(None, to)
+    if n.op == oc.OP_LIT and n.value is not None:
+        folded = _fold_cast(n.value, n.type, to)
+        if folded is not None:
+            return _lit_node(folded, to)
     if not _cast_supported(n.type, to):
         raise UnsupportedExpressionError(
             f"CAST({n.type} AS {to}) is not supported by the TA evaluator; supported "
@@ -232,9 +261,6 @@ class _Resolver:
 
     # -- helpers ----------------------------------------------------------------
 
-    def resolve_all(self, args: Sequence[Expr], hint: Optional[IrType] = None) -> list:
-        return [self.resolve(a, hint) for a in args]
-
     def unify(self, args: Sequence[Expr], what: str) -> tuple[list[TNode], IrType]:
         """Resolve args and cast them to their common type; untyped NULLs
         take that type."""
@@ -251,7 +277,7 @@ class _Resolver:
 
     # -- the cases ---------------------------------------------------------------
 
-    def resolve(self, e: Expr, hint: Optional[IrType] = None) -> TNode:
+    def resolve(self, e: Expr, hint: IrType | None = None) -> TNode:
         op = e.op
         fn = getattr(self, "r_" + op, None)
         if fn is None:
@@ -369,7 +395,7 @@ class _Resolver:
         return TNode(oc.OP_ROUND, rt, (a,), struct.pack("<i", d))
 
     def _compare(self, e: Expr, op: int) -> TNode:
-        (a, b), t = self.unify_compare(e.args)
+        (a, b), _t = self.unify_compare(e.args)
         return TNode(op, ty.BOOL, (a, b))
 
     def unify_compare(self, args):
@@ -676,7 +702,7 @@ def decode_program(data: bytes) -> tuple[int, list[tuple[int, int, IrType, bytes
     Checks only the framing (the TA validator checks everything)."""
     if len(data) < oc.HEADER_SIZE or data[:4] != oc.MAGIC:
         raise ProgramFormatError("not a teespark expression program (bad magic)")
-    version, flags, row_size, n = struct.unpack_from("<HHII", data, 4)
+    version, _flags, row_size, n = struct.unpack_from("<HHII", data, 4)
     if version != oc.VERSION:
         raise ProgramFormatError(f"program version {version}, expected {oc.VERSION}")
     pos, out = oc.HEADER_SIZE, []
@@ -694,6 +720,15 @@ def decode_program(data: bytes) -> tuple[int, list[tuple[int, int, IrType, bytes
     return row_size, out
 
 
-__all__ = ["Program", "TNode", "compile_expr", "encode_tree", "decode_program",
-           "like_tokens", "encode_value", "infer_literal_type", "cast_node",
-           "substr_width"]
+__all__ = [
+    "Program",
+    "TNode",
+    "cast_node",
+    "compile_expr",
+    "decode_program",
+    "encode_tree",
+    "encode_value",
+    "infer_literal_type",
+    "like_tokens",
+    "substr_width",
+]

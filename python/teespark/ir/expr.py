@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import decimal as _decimal
-from typing import Any, Optional, Sequence, Union
+from collections.abc import Sequence
+from typing import Any, Union
 
 from teespark.ir.errors import ExpressionTypeError
 from teespark.ir.types import IrType
@@ -30,7 +31,7 @@ ExprLike = Union["Expr", int, float, str, bool, _decimal.Decimal, _dt.date, None
 class Expr:
     """An untyped expression node: an operation name, operands, parameters."""
 
-    __slots__ = ("op", "args", "params")
+    __slots__ = ("args", "op", "params")
 
     def __init__(self, op: str, args: Sequence[Expr] = (), **params: Any) -> None:
         self.op = op
@@ -165,18 +166,18 @@ class Expr:
     def contains(self, text: str) -> Expr:
         return Expr("like_tokens", (self,), kind="contains", text=text)
 
-    def substr(self, pos: int, length: Optional[int] = None) -> Expr:
+    def substr(self, pos: int, length: int | None = None) -> Expr:
         """``substring(a, pos[, length])`` in characters, 1-based, Spark's
         rules for 0 and negative positions."""
         return Expr("substr", (self,), pos=int(pos), length=length)
 
     # -- other ----------------------------------------------------------------
 
-    def cast(self, to: Union[str, IrType]) -> Expr:
+    def cast(self, to: str | IrType) -> Expr:
         return Expr("cast", (self,), to=_type(to))
 
 
-def _type(t: Union[str, IrType]) -> IrType:
+def _type(t: str | IrType) -> IrType:
     return t if isinstance(t, IrType) else IrType.parse(t)
 
 
@@ -192,7 +193,7 @@ def col(name: str) -> Expr:
     return Expr("col", name=name)
 
 
-def lit(value: Any, type: Union[str, IrType, None] = None) -> Expr:
+def lit(value: Any, type: str | IrType | None = None) -> Expr:
     """A literal. Without ``type`` it is inferred as Spark does: int ->
     int32 (int64 if it does not fit), float -> float64, Decimal ->
     decimal(p,s), str -> string(its UTF-8 length), bool, date, datetime
@@ -203,7 +204,7 @@ def lit(value: Any, type: Union[str, IrType, None] = None) -> Expr:
     return Expr("lit", value=value, type=_type(type) if type is not None else None)
 
 
-def null(type: Union[str, IrType, None] = None) -> Expr:
+def null(type: str | IrType | None = None) -> Expr:
     """A NULL literal, typed or taking its type from the context."""
     return lit(None, type)
 
@@ -225,7 +226,7 @@ class CaseBuilder:
         return _case(self._branches, None)
 
 
-def _case(branches: list[tuple[Expr, Expr]], otherwise: Optional[Expr]) -> Expr:
+def _case(branches: list[tuple[Expr, Expr]], otherwise: Expr | None) -> Expr:
     args: list[Expr] = []
     for c, v in branches:
         args += [c, v]
@@ -274,11 +275,11 @@ def datediff(end: ExprLike, start: ExprLike) -> Expr:
     return Expr("datediff", (_e(end), _e(start)))
 
 
-def abs(e: ExprLike) -> Expr:  # noqa: A001 - Spark's name
+def abs(e: ExprLike) -> Expr:
     return Expr("abs", (_e(e),))
 
 
-def round(e: ExprLike, scale: int = 0) -> Expr:  # noqa: A001 - Spark's name
+def round(e: ExprLike, scale: int = 0) -> Expr:
     """Spark's ``round(x, d)`` (HALF_UP)."""
     return Expr("round", (_e(e),), d=int(scale))
 

@@ -6,14 +6,12 @@ generator avoids: float %, float -> decimal casts or round() on floats in
 the range where Spark's shortest-decimal conversion matters)."""
 from __future__ import annotations
 
-import datetime as dt
 import decimal
 
 from hypothesis import strategies as st
-
 from teespark.format.schema import Schema
 from teespark.ir import expr as ex
-from teespark.ir.expr import Expr, col, lit
+from teespark.ir.expr import col, lit
 
 SCHEMA_SPEC = ("i1:int32, i2:int32, l1:int64, l2:int64, f1:float64, f2:float64, "
                "d1:decimal(9,2), d2:decimal(18,4), d3:decimal(5,0), s1:string(8), "
@@ -116,7 +114,7 @@ def expr_of(kind: str, depth: int):
     """A strategy for expressions whose value kind is `kind`."""
     if depth <= 0:
         return leaf(kind)
-    sub = lambda k: expr_of(k, depth - 1)  # noqa: E731
+    sub = lambda k: expr_of(k, depth - 1)
     opts = [leaf(kind)]
     if kind in ("int32", "int64"):
         opts += [
@@ -222,13 +220,16 @@ def st_dec_or_int():
 
 def _fix_escapes(p: str) -> str:
     """Make a random pattern legal for Spark: a backslash must escape
-    '_', '%' or itself."""
+    '_', '%' or itself (a lone backslash becomes an escaped backslash)."""
     out, i = [], 0
     while i < len(p):
-        if p[i] == "\\":
-            nxt = p[i + 1] if i + 1 < len(p) else ""
-            out.append("\\" + (nxt if nxt in "_%\\" else "\\"))
-            i += 2 if nxt in "_%\\" and nxt else 1
+        nxt = p[i + 1] if i + 1 < len(p) else ""
+        if p[i] == "\\" and nxt != "" and nxt in "_%\\":
+            out.append("\\" + nxt)
+            i += 2
+        elif p[i] == "\\":
+            out.append("\\\\")
+            i += 1
         else:
             out.append(p[i])
             i += 1
