@@ -13,7 +13,7 @@ export PYTHONPATH := $(CURDIR)/python$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 NATIVE_DIR := python/teespark/_native
 
-.PHONY: setup deps system-deps native demo test test-c test-py bench bench-kernels clean
+.PHONY: setup deps system-deps native demo test test-c test-py bench bench-kernels bench-crypto clean
 
 setup: deps native
 
