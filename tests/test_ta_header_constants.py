@@ -53,7 +53,12 @@ MIRRORS = {"ts_block_header": (wire.TsBlockHeader, "TS_BLOCK_HEADER_SIZE", wire.
            "ts_export_request": (wire.TsExportRequest, "TS_EXPORT_REQUEST_SIZE",
                                  wire.EXPORT_REQUEST),
            "ts_result_envelope": (wire.TsResultEnvelope, "TS_RESULT_ENVELOPE_SIZE",
-                                  wire.RESULT_ENVELOPE)}
+                                  wire.RESULT_ENVELOPE),
+           # RUN_OPERATOR (ABI v3)
+           "ts_op_request": (wire.TsOpRequest, "TS_OP_REQUEST_SIZE", wire.OP_REQUEST),
+           "ts_op_key": (wire.TsOpKey, "TS_OP_KEY_SIZE", wire.OP_KEY),
+           "ts_op_agg": (wire.TsOpAgg, "TS_OP_AGG_SIZE", wire.OP_AGG),
+           "ts_op_proj": (wire.TsOpProj, "TS_OP_PROJ_SIZE", wire.OP_PROJ)}
 
 
 # --------------------------------------------------------------------------

@@ -21,10 +21,17 @@
  *   IMPORT_KEYS              data keys and recipients from a signed reply
  *   REGISTER_TABLE           a table from its MAC'd descriptor
  *   EXPORT_RESULT            a registered table resealed for a recipient
+ *   RUN_OPERATOR             one relational operator over registered
+ *                            tables in the heap: output registered
+ *   XSORT_START, _CHUNK,     external sort of a table larger than the
+ *   _MERGE_SPLIT, _EMIT      heap: runs resealed under a job key, merged by
+ *                            a block-level bitonic network (ids 20..23)
  * Logs carry public values only: command ids, slots, block indices, sizes.
  */
 #include "shim_tee.h"
 #include "cmd/cmd.h"
+#include "cmd/cmd_operator.h"
+#include "cmd/cmd_external_sort.h"
 
 #if defined(TEESPARK_ITRUSTEE)
 /*
@@ -85,6 +92,7 @@ void TA_CloseSessionEntryPoint(void *session_context)
 
 	if (!s)
 		return;
+	xsort_session_close(s);	/* the external sort job's key and state */
 	ta_session_wipe(s);
 	TEE_Free(s);
 }
@@ -136,6 +144,17 @@ TEE_Result TA_InvokeCommandEntryPoint(void *session_context, uint32_t cmd_id,
 		return cmd_register_table(s, param_types, params);
 	case TA_TEESPARK_CMD_EXPORT_RESULT:
 		return cmd_export_result(s, param_types, params);
+	case TA_TEESPARK_CMD_RUN_OPERATOR:
+		return cmd_run_operator(s, param_types, params);
+	/* External sort (ids 20..23). */
+	case TA_TEESPARK_CMD_XSORT_START:
+		return cmd_xsort_start(s, param_types, params);
+	case TA_TEESPARK_CMD_XSORT_CHUNK:
+		return cmd_xsort_chunk(s, param_types, params);
+	case TA_TEESPARK_CMD_XSORT_MERGE_SPLIT:
+		return cmd_xsort_merge_split(s, param_types, params);
+	case TA_TEESPARK_CMD_XSORT_EMIT:
+		return cmd_xsort_emit(s, param_types, params);
 	default:
 		SHIM_LOGE("Command ID 0x%x is not supported",
 			  (unsigned int)cmd_id);

@@ -29,6 +29,12 @@ srcs-y += cmd/cmd_import_keys.c
 srcs-y += cmd/cmd_register_table.c
 srcs-y += cmd/cmd_export_result.c
 srcs-y += cmd/output_table.c
+# External sort (XSORT_*, ids 20..23).
+srcs-y += cmd/cmd_external_sort.c
+srcs-y += cmd/cmd_merge_split.c
+srcs-y += cmd/cmd_merge_runs.c
+srcs-y += cmd/cmd_operator.c
+srcs-y += cmd/cmd_operator_run.c
 
 # The oblivious kernels (ops/ops.mk OPS_NAMES).
 srcs-y += ops/key_encode.c

@@ -39,7 +39,11 @@ TA_SRCS := entry.c key_slots.c table_registry.c attestation.c \
 	cmd/block_list.c cmd/cmd_util.c cmd/cmd_info.c cmd/cmd_keys.c \
 	cmd/cmd_reseal_blocks.c cmd/cmd_sort_blocks.c cmd/cmd_attest.c \
 	cmd/cmd_import_keys.c cmd/cmd_register_table.c cmd/cmd_export_result.c \
-	cmd/output_table.c
+	cmd/output_table.c \
+	cmd/cmd_operator.c cmd/cmd_operator_run.c
+
+# External sort (XSORT_*): cmd_external_sort*.c, cmd_merge*.c.
+TA_SRCS += cmd/cmd_external_sort.c cmd/cmd_merge_split.c cmd/cmd_merge_runs.c
 
 TA_OBJ := $(BUILD)/obj/ta
 TA_OBJS := $(TA_SRCS:%.c=$(TA_OBJ)/%.o)
@@ -59,7 +63,7 @@ $(TA_PROPS_OBJ): $(SIM_TA_PROPS_SRC)
 	$(CC) $(TA_CFLAGS) $(SIM_TA_CFLAGS) -Ita -I$(TA_INCLUDE) -MMD -MP \
 		-c -o $@ $<
 
-$(TA_SIM_SO): $(TA_OBJS) $(OPS_OBJS) $(TA_PROPS_OBJ)
+$(TA_SIM_SO): $(TA_OBJS) $(OPS_OBJS) $(EXPR_OBJS) $(TA_PROPS_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(SIM_TA_LDFLAGS) -o $@ $^
 
@@ -72,7 +76,8 @@ TA_HARNESS_OBJ := $(TA_TEST_OBJ)/ta_harness.o $(TA_TESTLIB_OBJ) \
 	$(TA_TEST_OBJ)/ta_testkbs.o
 TA_TEST_LIBS := $(SIM_INTERNAL_LIB) $(SIM_HOST_LIBS) -lm
 # What a harness links: the TA exactly as shipped, minus nothing.
-TA_INPROC_OBJS := $(TA_OBJS) $(OPS_OBJS) $(TA_PROPS_OBJ) $(TA_HARNESS_OBJ)
+TA_INPROC_OBJS := $(TA_OBJS) $(OPS_OBJS) $(EXPR_OBJS) $(TA_PROPS_OBJ) \
+	$(TA_HARNESS_OBJ)
 
 TA_TEST_COMMANDS := $(BUILD)/tests/test_ta_commands
 TA_TEST_SORT := $(BUILD)/tests/test_ta_sort
@@ -80,6 +85,7 @@ TA_TEST_TABLES := $(BUILD)/tests/test_ta_tables
 TA_TEST_KBS := $(BUILD)/tests/test_ta_kbs
 TA_CT_HARNESS := $(BUILD)/tests/ct_sort_harness
 TA_CT_HARNESS_LEAKY := $(BUILD)/tests/ct_sort_harness_leaky
+TA_CT_OP_HARNESS := $(BUILD)/tests/ct_op_harness
 TA_TEST_PROCESS := $(BUILD)/tests/test_ta_process
 TA_BENCH := $(BUILD)/bench/bench_ta_commands
 
@@ -88,7 +94,7 @@ $(TA_TEST_OBJ)/%.o: ta/tests/%.c
 	$(CC) $(TA_TEST_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(TA_TEST_COMMANDS) $(TA_TEST_SORT) $(TA_TEST_TABLES) $(TA_TEST_KBS) \
-		$(TA_CT_HARNESS): $(BUILD)/tests/%: \
+		$(TA_CT_HARNESS) $(TA_CT_OP_HARNESS): $(BUILD)/tests/%: \
 		$(TA_TEST_OBJ)/%.o $(TA_INPROC_OBJS) $(SIM_INTERNAL_LIB)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $< $(TA_INPROC_OBJS) $(TA_TEST_LIBS)
@@ -182,7 +188,92 @@ ta-ct: $(TA_CT_HARNESS) $(TA_CT_HARNESS_LEAKY)
 		cat $$log; exit 1; \
 	fi
 
-TESTS += ta-test ta-ct
+# RUN_OPERATOR (every operator) under valgrind with decrypted rows secret:
+# TS_OPMODE_OBLIVIOUS must be clean; TS_OPMODE_ENCRYPTED (the fast, NOT
+# oblivious kernels) must be flagged, which shows the check discriminates.
+.PHONY: ta-ct-ops
+ta-ct-ops: $(TA_CT_OP_HARNESS)
+	@command -v valgrind >/dev/null || \
+		{ echo "ta-ct-ops: valgrind not found (apt-get install valgrind)"; exit 1; }
+	@mkdir -p $(BUILD)/tests/ta-storage
+	$(TA_TEST_ENV) TEESPARK_SIM_CT_SECRETS=1 valgrind -q --error-exitcode=1 \
+		--track-origins=yes $(TA_CT_OP_HARNESS) oblivious
+	@log=$(BUILD)/tests/ct_op_harness_encrypted.log; \
+	$(TA_TEST_ENV) TEESPARK_SIM_CT_SECRETS=1 valgrind -q --error-exitcode=1 \
+		$(TA_CT_OP_HARNESS) encrypted >$$log 2>&1; rc=$$?; \
+	hits=$$(grep -c 'depends on uninitialised value' $$log); \
+	if [ $$rc -eq 1 ] && [ $$hits -gt 0 ]; then \
+		echo "ta-ct-ops negative control (encrypted mode): caught ($$hits valgrind reports)"; \
+		echo "ta-ct-ops: 2 passed, 0 failed"; \
+	else \
+		echo "ta-ct-ops: encrypted mode NOT flagged (valgrind exit $$rc, $$hits reports): the check is broken"; \
+		cat $$log; exit 1; \
+	fi
+
+TESTS += ta-test ta-ct ta-ct-ops
 
 -include $(TA_OBJS:.o=.d) $(TA_PROPS_OBJ:.o=.d) $(TA_LEAKY_SORT_OBJ:.o=.d) \
 	$(wildcard $(TA_TEST_OBJ)/*.d)
+
+# ---- external sort (XSORT_*, ids 20..23) ------------------------------------
+#   make -C enclave xsort-test   the commands in-process against a qsort
+#                                reference, the merge kernel, the schedule on
+#                                all 0-1 inputs, every refusal; also at an
+#                                8 MiB heap
+#   make -C enclave xsort-ct     all four commands under valgrind with
+#                                decrypted data marked secret; the leaky
+#                                control (branchy merge) must be caught
+
+TA_TEST_XSORT := $(BUILD)/tests/test_ta_external_sort
+TA_CT_XSORT := $(BUILD)/tests/ct_xsort_harness
+TA_CT_XSORT_LEAKY := $(BUILD)/tests/ct_xsort_harness_leaky
+
+$(TA_TEST_XSORT) $(TA_CT_XSORT): $(BUILD)/tests/%: \
+		$(TA_TEST_OBJ)/%.o $(TA_INPROC_OBJS) $(SIM_INTERNAL_LIB)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $< $(TA_INPROC_OBJS) $(TA_TEST_LIBS)
+
+# Negative control: XSORT_MERGE_SPLIT with the shipped flags, calling the
+# harness's branchy merge in place of xsort_merge_runs.
+TA_LEAKY_XSORT_OBJ := $(BUILD)/obj/ta-leaky/cmd/cmd_merge_split.o
+$(TA_LEAKY_XSORT_OBJ): ta/cmd/cmd_merge_split.c
+	@mkdir -p $(@D)
+	$(CC) $(TA_SIM_CFLAGS) -Dxsort_merge_runs=xsort_merge_runs_leaky \
+		-MMD -MP -c -o $@ $<
+
+TA_LEAKY_XSORT_OBJS := $(filter-out $(TA_OBJ)/cmd/cmd_merge_split.o,\
+	$(TA_INPROC_OBJS)) $(TA_LEAKY_XSORT_OBJ)
+
+$(TA_CT_XSORT_LEAKY): $(TA_TEST_OBJ)/ct_xsort_harness.o $(TA_LEAKY_XSORT_OBJS) \
+		$(SIM_INTERNAL_LIB)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $< $(TA_LEAKY_XSORT_OBJS) $(TA_TEST_LIBS)
+
+all: $(TA_TEST_XSORT)
+
+.PHONY: xsort-test xsort-ct
+xsort-test: $(TA_TEST_XSORT)
+	$(TA_TEST_ENV) $(TA_TEST_XSORT)
+	$(TA_TEST_ENV) TEESPARK_TA_DATA_SIZE=8388608 $(TA_TEST_XSORT) \
+		test_xsort_matches_reference test_xsort_rejects_bad_runs
+
+xsort-ct: $(TA_CT_XSORT) $(TA_CT_XSORT_LEAKY)
+	@command -v valgrind >/dev/null || \
+		{ echo "xsort-ct: valgrind not found (apt-get install valgrind)"; exit 1; }
+	$(TA_TEST_ENV) TEESPARK_SIM_CT_SECRETS=1 valgrind -q --error-exitcode=1 \
+		--track-origins=yes $(TA_CT_XSORT)
+	@log=$(BUILD)/tests/ct_xsort_harness_leaky.log; \
+	$(TA_TEST_ENV) TEESPARK_SIM_CT_SECRETS=1 valgrind -q --error-exitcode=1 \
+		$(TA_CT_XSORT_LEAKY) >$$log 2>&1; rc=$$?; \
+	hits=$$(grep -c 'depends on uninitialised value' $$log); \
+	if [ $$rc -eq 1 ] && [ $$hits -gt 0 ]; then \
+		echo "xsort-ct negative control: caught ($$hits valgrind reports)"; \
+		echo "xsort-ct: 2 passed, 0 failed"; \
+	else \
+		echo "xsort-ct negative control NOT caught (valgrind exit $$rc, $$hits reports): the check is broken"; \
+		cat $$log; exit 1; \
+	fi
+
+TESTS += xsort-test xsort-ct
+
+-include $(TA_LEAKY_XSORT_OBJ:.o=.d)

@@ -55,6 +55,7 @@ from teespark.format.table_files import iter_sealed_blocks, write_table
 from teespark.kbs import start_embedded_kbs
 from teespark.kbs.reply import KeyGrant, RecipientEntry, build_reply, parse_reply
 from teespark.tee.teespark_ta import SortKey, pack_export_request, pack_sort_request
+from teespark.tee import constants as c
 
 SCHEMA = Schema.from_spec("id:int64 not null, balance:int64 not null, name:string(12)")
 
@@ -173,7 +174,7 @@ def test_real_evidence_verifies(setup, real_ta, ta_measurement):
     ev = verify_evidence(ta.get_evidence(nonce), [device], nonce=nonce,
                          kbs_public_key=kbs.public_key, measurements=[ta_measurement],
                          ta_uuid="83c7c701-68cf-4ff1-9ff7-4ba80b8f66ec", accept_simulated=True)
-    assert ev.simulated and ev.tee_kind_name == "simulator" and ev.abi_version == 2
+    assert ev.simulated and ev.tee_kind_name == "simulator" and ev.abi_version == c.TA_TEESPARK_ABI_VERSION
     # Evidence from two sessions carries two different ephemeral keys.
     other = real_ta()
     other.pin_kbs_key(kbs.public_key)

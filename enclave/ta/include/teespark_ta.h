@@ -23,7 +23,7 @@
 #define TA_TEESPARK_UUID_STR "83c7c701-68cf-4ff1-9ff7-4ba80b8f66ec"
 
 /* Version of the command set below; GET_INFO reports it. */
-#define TA_TEESPARK_ABI_VERSION 2
+#define TA_TEESPARK_ABI_VERSION 3
 
 /* ------------------------------------------------------------------------ */
 /* Commands                                                                  */
@@ -188,6 +188,44 @@
  *                            on TS_ERROR_BLOCK_* errors: a = failing block index
  */
 #define TA_TEESPARK_CMD_EXPORT_RESULT 11
+
+/* ------------------------------------------------------------------------ */
+/* Operator commands (ids 12..19; ABI v3). ids 20..23: block-streaming       */
+/* external sort, in its own section.                                        */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * TA_TEESPARK_CMD_RUN_OPERATOR - run one relational operator (filter,
+ * project, sort / top-k, limit, aggregate, join, union all, distinct) over
+ * one or two registered tables held entirely in the TA heap, optionally
+ * followed by a projection, and seal the result as a new table.
+ * The inputs must be complete block sequences of registered tables
+ * (REGISTER_TABLE, or the output of an earlier command) opened with the
+ * request's in key slots. mode TS_OPMODE_OBLIVIOUS runs the obl_* kernels
+ * (access pattern independent of the data); TS_OPMODE_ENCRYPTED the fast
+ * op_*_fast versions (NOT oblivious: leaks which rows pass/match, group
+ * sizes). docs/LEAKAGE.md ("TA operator commands") lists what each reveals.
+ * Output row count: with pad_rows = 0 the number of result rows m is
+ * declassified (revealed) and the output holds exactly m rows; with
+ * pad_rows > 0 the output holds exactly pad_rows rows of out_row_size + 1
+ * bytes (the last byte of each row is is_real, 0 or 1; dummy rows are all
+ * zero) under the padded schema hash (docs/FORMAT.md, appendix A), and
+ * only whether m > pad_rows is revealed (TS_ERROR_PAD_OVERFLOW).
+ * param[0] (memref, input):  sealed blocks of input 0, then (two-input
+ *                            operators) those of input 1, concatenated;
+ *                            request.in0_bytes says where input 1 starts
+ * param[1] (memref, output): struct ts_table_descriptor of the output table
+ *                            (MAC under the out slot's key) | sealed output
+ *                            blocks; on TEE_ERROR_SHORT_BUFFER, size = bytes
+ *                            needed. The output is registered in the
+ *                            session with out_key_slot.
+ * param[2] (memref, input):  struct ts_op_request | body (body_size bytes,
+ *                            layout in "Operator request" below)
+ * param[3] (value, output):  a = output rows, b = output blocks;
+ *                            on TS_ERROR_BLOCK_* errors: a = failing block
+ *                            index, b = the input (0 or 1) it belongs to
+ */
+#define TA_TEESPARK_CMD_RUN_OPERATOR 12
 
 /* ------------------------------------------------------------------------ */
 /* Limits                                                                    */
@@ -439,6 +477,151 @@ struct ts_result_envelope {
 #define TS_RESULT_WRAP_INFO "teespark/result-wrap/v1"
 
 /* ------------------------------------------------------------------------ */
+/* Operator request (RUN_OPERATOR, ABI v3)                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Operators (ts_op_request.op) and their inputs / raw output row:
+ *   FILTER     1 input, pred = boolean predicate; raw row = input row
+ *   PROJECT    1 input, no kernel (proj_count >= 1); raw row = input row
+ *   SORT       1 input, key_count >= 1 keys; limit > 0: top-k (ORDER BY
+ *              ... LIMIT limit); raw row = input row
+ *   LIMIT      1 input, limit rows (first in input order); raw = input row
+ *   AGGREGATE  1 input, key_count group keys (0: global), agg_count
+ *              aggregates; raw row = ops/op_aggregate.h output row
+ *   JOIN       2 inputs, join_kind, key_count key pairs, optional residual
+ *              pred over [left | right]; raw row = [left | right] (inner,
+ *              left outer) or the left row (semi, anti)
+ *   UNION_ALL  2 inputs of the same row size; raw row = input row
+ *   DISTINCT   1 input, key_count key columns; raw row = input row
+ * With proj_count > 0 the raw rows are projected to out_row_size bytes;
+ * else out_row_size must equal the raw row size. */
+#define TS_OP_FILTER 1
+#define TS_OP_PROJECT 2
+#define TS_OP_SORT 3
+#define TS_OP_LIMIT 4
+#define TS_OP_AGGREGATE 5
+#define TS_OP_JOIN 6
+#define TS_OP_UNION_ALL 7
+#define TS_OP_DISTINCT 8
+
+#define TS_OPMODE_ENCRYPTED 0      /* fast, NOT oblivious */
+#define TS_OPMODE_OBLIVIOUS 1
+
+#define TS_OP_IN_PADDED 0x1u       /* in_flags: rows carry a trailing is_real byte */
+
+#define TS_JOIN_INNER 0
+#define TS_JOIN_LEFT_OUTER 1
+#define TS_JOIN_LEFT_SEMI 2
+#define TS_JOIN_LEFT_ANTI 3
+
+#define TS_PK_NONE 0               /* general many-to-many join */
+#define TS_PK_LEFT 1               /* left keys unique: PK-FK join */
+#define TS_PK_RIGHT 2              /* right keys unique: PK-FK join */
+
+/* Aggregate functions (ts_op_agg.fn). */
+#define TS_AGG_COUNT_STAR 1
+#define TS_AGG_COUNT 2
+#define TS_AGG_SUM 3
+#define TS_AGG_MIN 4
+#define TS_AGG_MAX 5
+#define TS_AGG_AVG 6
+#define TS_AGG_COUNT_DISTINCT 7
+
+#define TS_OP_MAX_KEYS 16          /* key_count limit */
+#define TS_OP_MAX_AGGS 64
+#define TS_OP_MAX_PROJ 256
+#define TS_OP_MAX_BODY (1u << 20)  /* body_size limit */
+#define TS_OP_NOT_NULLABLE 0xFFFFFFFFu /* ts_op_proj.null_bit: no NULL bit */
+#define TS_PADDED_SCHEMA_INFO "teespark/padded-rows/v1"
+
+/*
+ * The fixed part of a RUN_OPERATOR request; body_size bytes follow:
+ *   key entries   key_count x struct ts_op_key (JOIN: 2 x key_count, the
+ *                 left keys then the right keys)
+ *   aggregates    agg_count x struct ts_op_agg
+ *   predicate     pred_size bytes: an expression program
+ *                 (docs/EXPRESSIONS.md) over the raw input row (FILTER) or
+ *                 the joined row [left | right] (JOIN residual), zero
+ *                 padded to a multiple of 8
+ *   projections   proj_count x (struct ts_op_proj | program, zero padded
+ *                 to a multiple of 8), programs over the raw output row
+ * Unused fields and reserved fields are 0. Input 1 fields are 0 for one-
+ * input operators.
+ */
+struct ts_op_request {
+	uint32_t op;                /* TS_OP_* */
+	uint32_t mode;              /* TS_OPMODE_* */
+	uint32_t in0_key_slot;
+	uint32_t in1_key_slot;
+	uint32_t in0_flags;         /* TS_OP_IN_* */
+	uint32_t in1_flags;
+	uint64_t in0_bytes;         /* bytes of param[0] holding input 0 */
+	uint8_t in0_schema_hash[32]; /* logical (unpadded) schema hashes */
+	uint8_t in1_schema_hash[32];
+	uint32_t out_key_slot;
+	uint32_t rows_per_block;    /* output block capacity */
+	uint32_t out_row_size;      /* logical output row bytes */
+	uint32_t body_size;
+	uint64_t pad_rows;          /* 0: reveal m; else exact padded row count */
+	uint8_t out_table_id[16];
+	uint64_t out_table_version;
+	uint8_t out_schema_hash[32]; /* logical output schema hash */
+	uint64_t limit;             /* SORT top-k / LIMIT */
+	uint32_t key_count;
+	uint32_t agg_count;
+	uint32_t pred_size;         /* bytes of the predicate program, 0: none */
+	uint32_t proj_count;
+	uint32_t join_kind;         /* TS_JOIN_* */
+	uint32_t pk_side;           /* TS_PK_* */
+	uint32_t right_null_bits;   /* LEFT OUTER: set null bits 0..n-1 of an
+	                             * unmatched right part (its columns) */
+	uint32_t reserved;
+};
+
+#define TS_OP_REQUEST_SIZE 216
+
+/* A key column (sort, group, distinct or join key); the layout of
+ * struct obl_key_spec (ops/key_encode_nulls.h). */
+struct ts_op_key {
+	uint16_t type;              /* TS_KEY_* */
+	uint16_t descending;        /* 0 / 1 (ignored by joins) */
+	uint32_t offset;
+	uint32_t width;
+	uint32_t reserved;          /* 0 */
+	uint32_t null_offset;       /* byte of the null bitmap with the flag */
+	uint8_t null_bit;           /* 0..7 */
+	uint8_t nullable;           /* 0 / 1 */
+	uint8_t nulls_first;        /* 0 / 1 */
+	uint8_t reserved2;          /* 0 */
+};
+
+#define TS_OP_KEY_SIZE 24
+
+/* An aggregate; the layout of struct obl_agg_spec (ops/op_aggregate.h). */
+struct ts_op_agg {
+	uint16_t fn;                /* TS_AGG_* */
+	uint16_t type;              /* TS_KEY_* of the input column (0: COUNT(*)) */
+	uint32_t offset;
+	uint32_t width;
+	uint32_t null_offset;
+	uint8_t null_bit;
+	uint8_t nullable;
+	uint16_t reserved;          /* 0 */
+};
+
+#define TS_OP_AGG_SIZE 20
+
+/* One output column of the projection; prog_size program bytes follow. */
+struct ts_op_proj {
+	uint32_t prog_size;
+	uint32_t out_offset;        /* byte offset in the output row */
+	uint32_t out_null_bit;      /* bit index in the row, or TS_OP_NOT_NULLABLE */
+	uint32_t reserved;          /* 0 */
+};
+
+#define TS_OP_PROJ_SIZE 16
+
+/* ------------------------------------------------------------------------ */
 /* TA-specific error codes (GP leaves 0x00000001..0xEFFFFFFF to TAs)         */
 /* ------------------------------------------------------------------------ */
 
@@ -454,5 +637,103 @@ struct ts_result_envelope {
 #define TS_ERROR_REPLY_STALE 0x8001000Au    /* reply does not answer the pending evidence */
 #define TS_ERROR_REPLY_FORMAT 0x8001000Bu   /* malformed KBS reply */
 #define TS_ERROR_RECIPIENT_UNKNOWN 0x8001000Cu /* recipient not named by the KBS */
+
+/* Operator command errors (RUN_OPERATOR, ABI v3). */
+#define TS_ERROR_PAD_OVERFLOW 0x80010020u  /* result rows exceed pad_rows */
+#define TS_ERROR_PK_DUPLICATE 0x80010021u  /* PK-FK join: duplicate primary key */
+
+/* ------------------------------------------------------------------------ */
+/* External sort (ids 20..23): tables larger than the TA heap                */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A job sorts a registered table by streaming it through the TA in runs of
+ * run_rows sort records each (docs/LEAKAGE.md, "External sort"):
+ *   XSORT_START        fix the job: input table, keys, chunk and run sizes;
+ *   XSORT_CHUNK j      j = 0 .. runs-1 in order: input blocks
+ *                      [j*c, min((j+1)*c, block_count)) sorted into run j;
+ *   XSORT_MERGE_SPLIT  one comparator of a block-level bitonic network over
+ *                      the runs (all comparators ascending; pairs with an
+ *                      index >= runs are skipped), in the network's order;
+ *   XSORT_EMIT         the runs, in order, into the output table.
+ * Runs are sealed under a random key the TA draws for the job (it never
+ * leaves the TA). A run's blocks carry table_id = the job id (random),
+ * table_version = epoch << 32 | run index, block_index 0..blocks_per_run-1,
+ * row_size = the sort record size; the TA accepts run i only at its current
+ * epoch and bumps the epoch when it writes the run again, so a stale,
+ * swapped, replayed or truncated run fails with TS_ERROR_BLOCK_SEQUENCE. The
+ * TA also checks every chunk index and comparator against the schedule
+ * (a pure function of the run count): anything else is TEE_ERROR_BAD_STATE,
+ * and so is any command of a job that is not in the right phase. One job per
+ * session; XSORT_START discards the previous one.
+ * Sort record: [is_dummy word (0 real, 1 padding) | the request's key words
+ * | row, zero padded to 8 bytes]; rec_size = 8 + 8 * key words + row_size
+ * rounded up to 8. Run blocks hold TS_XSORT_RUN_BLOCK_BYTES / rec_size
+ * records (at most run_rows), the last block of a run fewer.
+ */
+
+/*
+ * TA_TEESPARK_CMD_XSORT_START - start an external sort job.
+ * param[0] (memref, input): struct ts_sort_request: in_key_slot opens the
+ *                           input, out_key_slot seals the output, rows_per_block
+ *                           of the output, keys, out table id and version;
+ *                           schema_hash must be the input table's
+ * param[1] (memref, input): the input table's id (16 bytes); the table must
+ *                           be registered with in_key_slot
+ * param[2] (value, input):  a = c, input blocks per chunk (>= 1),
+ *                           b = run_rows, records per run: a power of two
+ *                           >= c * the input's rows_per_block
+ * param[3] (value, output): a = runs = ceil(block_count / c),
+ *                           b = MERGE_SPLIT steps the schedule has
+ * Fails with TEE_ERROR_OUT_OF_MEMORY when a merge (2 * run_rows records) or
+ * a chunk (run_rows records and one input block) would not fit the heap.
+ */
+#define TA_TEESPARK_CMD_XSORT_START 20
+
+/*
+ * TA_TEESPARK_CMD_XSORT_CHUNK - sort one chunk of the input into a run.
+ * param[0] (memref, input):  input blocks j*c .. min((j+1)*c, block_count)-1
+ *                            of the registered input table, concatenated
+ * param[1] (memref, output): run j (epoch 0), blocks concatenated; on
+ *                            TEE_ERROR_SHORT_BUFFER, size = bytes needed
+ * param[2] (value, input):   a = j (must be the next chunk), b unused
+ * param[3] (value, output):  a = real rows in the chunk, b = run blocks;
+ *                            on TS_ERROR_BLOCK_* errors: a = failing block
+ *                            index (in the input table)
+ */
+#define TA_TEESPARK_CMD_XSORT_CHUNK 21
+
+/*
+ * TA_TEESPARK_CMD_XSORT_MERGE_SPLIT - one comparator of the merge network:
+ * merge runs lo and hi (each sorted) obliviously, reseal the lower run_rows
+ * records as run lo and the upper ones as run hi (epochs + 1, fresh nonces).
+ * param[0] (memref, input):  run lo's blocks | run hi's blocks (current epochs)
+ * param[1] (memref, output): new run lo | new run hi (same size as param[0]);
+ *                            on TEE_ERROR_SHORT_BUFFER, size = bytes needed
+ * param[2] (value, input):   a = lo, b = hi: the schedule's next comparator
+ * param[3] (value, output):  a = steps left after this one;
+ *                            on TS_ERROR_BLOCK_* errors: a = failing block
+ *                            index within its run, b = 0 (run lo) or 1 (hi)
+ */
+#define TA_TEESPARK_CMD_XSORT_MERGE_SPLIT 22
+
+/*
+ * TA_TEESPARK_CMD_XSORT_EMIT - after the last comparator: write the sorted
+ * rows (padding dropped) as the output table and end the job.
+ * param[0] (memref, input):  runs 0 .. runs-1 (current epochs), concatenated
+ * param[1] (memref, output): struct ts_table_descriptor of the output table
+ *                            (MAC under the out slot's key) | sealed output
+ *                            blocks; on TEE_ERROR_SHORT_BUFFER, size = bytes
+ *                            needed. The output is registered in the session
+ *                            with out_key_slot.
+ * param[2] unused
+ * param[3] (value, output):  a = rows, b = output blocks;
+ *                            on TS_ERROR_BLOCK_* errors: a = failing block
+ *                            index within its run, b = the run
+ */
+#define TA_TEESPARK_CMD_XSORT_EMIT 23
+
+#define TS_XSORT_MAX_RUNS 65536
+#define TS_XSORT_RUN_BLOCK_BYTES (1u << 20)
 
 #endif /* TEESPARK_TA_H */

@@ -65,7 +65,8 @@ from teespark.tee.wire import (
     iter_block_headers,
 )
 
-__all__ = ["SortKey", "TaInfo", "TeesparkTA", "pack_export_request", "pack_sort_request"]
+__all__ = ["OperatorPadOverflowError", "PrimaryKeyDuplicateError", "SortKey", "TaInfo",
+           "TeesparkTA", "pack_export_request", "pack_sort_request"]
 
 KeyType = Union[int, str]
 _KEY_TYPE_NAMES = {"uint": c.TS_KEY_UINT, "int": c.TS_KEY_INT,
@@ -291,6 +292,24 @@ _TA_ERRORS: dict[int, tuple[Callable[..., Exception], str]] = {
         "the recipient is not named in the imported KBS reply: results are sealed "
         "only to recipients the key broker names"),
 }
+
+
+class OperatorPadOverflowError(EnclaveError):
+    """RUN_OPERATOR: the result has more rows than the request's pad_rows."""
+
+
+class PrimaryKeyDuplicateError(EnclaveError):
+    """RUN_OPERATOR: a PK-FK join found a duplicate primary key."""
+
+
+_TA_ERRORS[c.TS_ERROR_PAD_OVERFLOW] = (
+    OperatorPadOverflowError,
+    "the result has more rows than pad_rows: run again with a larger bound (this "
+    "reveals only that the bound was exceeded)")
+_TA_ERRORS[c.TS_ERROR_PK_DUPLICATE] = (
+    PrimaryKeyDuplicateError,
+    "the side named as primary key has duplicate keys: use the general join "
+    "(pk_side TS_PK_NONE)")
 
 
 class TeesparkTA:
@@ -561,6 +580,38 @@ class TeesparkTA:
         d = c.TS_TABLE_DESCRIPTOR_SIZE
         return out[:d], out[d:], rows, count
 
+    def run_operator(self, inputs: Sequence[BytesLike], request: bytes, *,
+                     estimate: int = 0) -> tuple[bytes, bytes, int, int]:
+        """Run one relational operator over registered tables (RUN_OPERATOR).
+
+        Args:
+            inputs: the complete sealed block sequences of one or two
+                registered tables (input 0, then input 1 for joins and
+                UNION ALL); they travel concatenated in param[0].
+            request: ``struct ts_op_request`` and its body
+                (:func:`teespark.tee.operators.pack_op_request`, with
+                ``in0_bytes = len(inputs[0])`` for two inputs).
+            estimate: output buffer size to try first (descriptor and
+                blocks); when the result is larger the TA reports the size
+                and the call runs once more (the size is public then: it is
+                the declassified result size).
+
+        Returns:
+            ``(descriptor, blocks, rows, block_count)`` of the output table,
+            which is registered in the session with the out key slot.
+
+        Raises:
+            BlockError subclasses: ``block_index`` and ``input_index`` name
+                the bad block; TableNotRegisteredError; EnclaveBadParametersError;
+            OperatorPadOverflowError, PrimaryKeyDuplicateError;
+            EnclaveOutOfMemoryError: the inputs do not fit the TA heap.
+
+        Reveals: input block counts and sizes, the request, the output row and
+            block counts (with pad_rows: only pad_rows); in encrypted mode
+            also the access pattern of the fast kernels inside the TA.
+        """
+        return _run_operator_impl(self, inputs, request, estimate)
+
     # -- registered tables ----------------------------------------------------
 
     def register_table(self, descriptor: bytes, slot: int) -> None:
@@ -736,6 +787,38 @@ class TeesparkTA:
                                                   estimate)
         env = c.TS_RESULT_ENVELOPE_SIZE
         return out[:env], out[env:head], out[head:]
+
+
+def _run_operator_impl(ta: TeesparkTA, inputs: Sequence[BytesLike], request: bytes,
+                       estimate: int) -> tuple[bytes, bytes, int, int]:
+    where = "TeesparkTA.run_operator"
+    if len(request) < c.TS_OP_REQUEST_SIZE:
+        raise ValueError(f"{where}: 'request' must be at least {c.TS_OP_REQUEST_SIZE} bytes")
+    if not 1 <= len(inputs) <= 2:
+        raise ValueError(f"{where}: one or two inputs")
+    data = b"".join(bytes(memoryview(x).cast("B")) if not isinstance(x, bytes) else x
+                    for x in inputs)
+    name = "RUN_OPERATOR"
+    with ta._lock:
+        ta._session.ensure_open()
+        src = ta._input(data, where)
+        n = max(estimate, c.TS_TABLE_DESCRIPTOR_SIZE + c.TS_BLOCK_HEADER_SIZE + c.TS_TAG_SIZE)
+        for _attempt in range(2):
+            out = ta._output(n)
+            counts = Value.output()
+            try:
+                ta._invoke(c.TA_TEESPARK_CMD_RUN_OPERATOR,
+                           [src, out, InBuffer(request), counts], counts)
+            except EnclaveShortBufferError as exc:
+                n = exc.needed
+                continue
+            except BlockError as exc:
+                exc.input_index = counts.b  # type: ignore[attr-defined]
+                raise
+            raw = ta._output_bytes(out)
+            d = c.TS_TABLE_DESCRIPTOR_SIZE
+            return raw[:d], raw[d:], counts.a, counts.b
+        raise EnclaveError(f"{name}: the TA asked for a larger output twice", command=name)
 
 
 def _sorted_size_estimate(blocks: BytesLike, rows_per_block: int) -> int:

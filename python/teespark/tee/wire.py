@@ -64,6 +64,20 @@ EXPORT_REQUEST = struct.Struct("<II16s16sQ")
 #: struct ts_result_envelope: magic, version, envelope_size, recipient_id,
 #: ta_ephemeral_key, nonce, reserved, wrapped_key, tag.
 RESULT_ENVELOPE = struct.Struct("<IHH16s32s12sI32s16s")
+#: struct ts_op_request: op, mode, in0_key_slot, in1_key_slot, in0_flags,
+#: in1_flags, in0_bytes, in0_schema_hash, in1_schema_hash, out_key_slot,
+#: rows_per_block, out_row_size, body_size, pad_rows, out_table_id,
+#: out_table_version, out_schema_hash, limit, key_count, agg_count,
+#: pred_size, proj_count, join_kind, pk_side, right_null_bits, reserved.
+OP_REQUEST = struct.Struct("<IIIIIIQ32s32sIIIIQ16sQ32sQIIIIIIII")
+#: struct ts_op_key: type, descending, offset, width, reserved,
+#: null_offset, null_bit, nullable, nulls_first, reserved2.
+OP_KEY = struct.Struct("<HHIIIIBBBB")
+#: struct ts_op_agg: fn, type, offset, width, null_offset, null_bit,
+#: nullable, reserved.
+OP_AGG = struct.Struct("<HHIIIBBH")
+#: struct ts_op_proj: prog_size, out_offset, out_null_bit, reserved.
+OP_PROJ = struct.Struct("<IIII")
 
 
 class TsBlockHeader(ctypes.LittleEndianStructure):
@@ -447,3 +461,79 @@ class ResultEnvelope(NamedTuple):
     def unpack(cls, data: bytes | memoryview, offset: int = 0) -> ResultEnvelope:
         """Parse the envelope at ``offset`` of ``data``."""
         return cls(*RESULT_ENVELOPE.unpack_from(data, offset))
+
+
+class TsOpRequest(ctypes.LittleEndianStructure):
+    """ctypes mirror of ``struct ts_op_request`` (216 bytes)."""
+
+    _fields_ = [
+        ("op", c_uint32),
+        ("mode", c_uint32),
+        ("in0_key_slot", c_uint32),
+        ("in1_key_slot", c_uint32),
+        ("in0_flags", c_uint32),
+        ("in1_flags", c_uint32),
+        ("in0_bytes", c_uint64),
+        ("in0_schema_hash", c_uint8 * 32),
+        ("in1_schema_hash", c_uint8 * 32),
+        ("out_key_slot", c_uint32),
+        ("rows_per_block", c_uint32),
+        ("out_row_size", c_uint32),
+        ("body_size", c_uint32),
+        ("pad_rows", c_uint64),
+        ("out_table_id", c_uint8 * 16),
+        ("out_table_version", c_uint64),
+        ("out_schema_hash", c_uint8 * 32),
+        ("limit", c_uint64),
+        ("key_count", c_uint32),
+        ("agg_count", c_uint32),
+        ("pred_size", c_uint32),
+        ("proj_count", c_uint32),
+        ("join_kind", c_uint32),
+        ("pk_side", c_uint32),
+        ("right_null_bits", c_uint32),
+        ("reserved", c_uint32),
+    ]
+
+
+class TsOpKey(ctypes.LittleEndianStructure):
+    """ctypes mirror of ``struct ts_op_key`` (24 bytes)."""
+
+    _fields_ = [
+        ("type", c_uint16),
+        ("descending", c_uint16),
+        ("offset", c_uint32),
+        ("width", c_uint32),
+        ("reserved", c_uint32),
+        ("null_offset", c_uint32),
+        ("null_bit", c_uint8),
+        ("nullable", c_uint8),
+        ("nulls_first", c_uint8),
+        ("reserved2", c_uint8),
+    ]
+
+
+class TsOpAgg(ctypes.LittleEndianStructure):
+    """ctypes mirror of ``struct ts_op_agg`` (20 bytes)."""
+
+    _fields_ = [
+        ("fn", c_uint16),
+        ("type", c_uint16),
+        ("offset", c_uint32),
+        ("width", c_uint32),
+        ("null_offset", c_uint32),
+        ("null_bit", c_uint8),
+        ("nullable", c_uint8),
+        ("reserved", c_uint16),
+    ]
+
+
+class TsOpProj(ctypes.LittleEndianStructure):
+    """ctypes mirror of ``struct ts_op_proj`` (16 bytes)."""
+
+    _fields_ = [
+        ("prog_size", c_uint32),
+        ("out_offset", c_uint32),
+        ("out_null_bit", c_uint32),
+        ("reserved", c_uint32),
+    ]

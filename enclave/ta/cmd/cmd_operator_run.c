@@ -1,0 +1,783 @@
+/*
+ * cmd_operator_run.c - the operator half of RUN_OPERATOR: parse and check
+ * the request body against the input row sizes, run one kernel of ops/
+ * (obl_* in TS_OPMODE_OBLIVIOUS, op_*_fast in TS_OPMODE_ENCRYPTED), the
+ * expression evaluator for predicates, join residuals and projections, and
+ * the NULL fill of unmatched left-outer rows.
+ *
+ * Every buffer comes from op_alloc (TEE_Malloc, wiped before it is freed);
+ * operators take a struct obl_arena sized by their *_work_bytes() from
+ * public sizes before any row is read, so running out of heap is
+ * TEE_ERROR_OUT_OF_MEMORY and reveals only sizes. Expressions run over
+ * chunks of OP_EXPR_CHUNK rows so their workspace stays small.
+ *
+ * Oblivious mode: loop bounds, offsets and allocations depend on public
+ * sizes only; rows, is_real ctls and m are handled by the kernels and by
+ * constant-time code here (masks, no branches). The general join's inner
+ * size m is declassified between begin and finish, as its contract says.
+ */
+#include "cmd.h"
+#include "cmd_operator.h"
+#include "../ct.h"
+#include "../ops/op_filter.h"
+#include "../ops/op_join.h"
+#include "../ops/op_sort.h"
+#include "../ops/op_union_distinct.h"
+
+#if defined(TEESPARK_SIM) && defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+/* The simulator's constant-time check runs under valgrind: a declassified
+ * value becomes public, so memcheck must stop tracking it as secret. */
+#define OP_DECLASSIFY(p, n) ((void)VALGRIND_MAKE_MEM_DEFINED((p), (n)))
+#endif
+#endif
+#ifndef OP_DECLASSIFY
+#define OP_DECLASSIFY(p, n) ((void)(p), (void)(n))
+#endif
+
+_Static_assert(sizeof(struct ts_op_key) == sizeof(struct obl_key_spec),
+	       "ts_op_key mirrors obl_key_spec");
+_Static_assert(sizeof(struct ts_op_agg) == sizeof(struct obl_agg_spec),
+	       "ts_op_agg mirrors obl_agg_spec");
+
+#define OP_EXPR_CHUNK 1024u
+
+/* ------------------------------------------------------------------------ */
+/* Buffers                                                                   */
+/* ------------------------------------------------------------------------ */
+
+void *op_alloc(struct op_bufs *b, size_t bytes)
+{
+	size_t i;
+
+	for (i = 0; i < OP_MAX_BUFS; i++) {
+		if (b->p[i])
+			continue;
+		b->p[i] = TEE_Malloc(bytes ? bytes : 1, TEE_MALLOC_FILL_ZERO);
+		if (!b->p[i])
+			return NULL;
+		b->n[i] = bytes ? bytes : 1;
+		return b->p[i];
+	}
+	return NULL;
+}
+
+void op_release(struct op_bufs *b, void *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; i < OP_MAX_BUFS; i++)
+		if (b->p[i] == p)
+			cmd_free_wiped(&b->p[i], b->n[i]);
+}
+
+void op_bufs_free(struct op_bufs *b)
+{
+	size_t i;
+
+	for (i = 0; i < OP_MAX_BUFS; i++)
+		cmd_free_wiped(&b->p[i], b->n[i]);
+}
+
+/* An arena of `bytes` from the heap (64-byte aligned inside). */
+static TEE_Result arena_new(struct op_bufs *b, struct obl_arena *a,
+			    size_t bytes)
+{
+	uint8_t *p;
+
+	if (bytes > SIZE_MAX - 128)
+		return TEE_ERROR_OUT_OF_MEMORY;
+	p = op_alloc(b, bytes + 128);
+	if (!p)
+		return TEE_ERROR_OUT_OF_MEMORY;
+	obl_arena_init(a, p, bytes + 128);
+	return TEE_SUCCESS;
+}
+
+/* n * size without overflow, else SIZE_MAX (then op_alloc fails). */
+static size_t mul_sz(size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size)
+		return SIZE_MAX;
+	return n * size;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Plan checks (public parameters only)                                      */
+/* ------------------------------------------------------------------------ */
+
+static int is_join(const struct op_plan *p)
+{
+	return p->req.op == TS_OP_JOIN;
+}
+
+size_t op_raw_row_size(const struct op_plan *p, const struct op_batch in[2])
+{
+	switch (p->req.op) {
+	case TS_OP_AGGREGATE:
+		return obl_agg_out_row_size(in[0].rs, p->req.agg_count);
+	case TS_OP_JOIN:
+		if (p->req.join_kind == TS_JOIN_LEFT_SEMI ||
+		    p->req.join_kind == TS_JOIN_LEFT_ANTI)
+			return in[0].rs;
+		return obl_join_out_row_size(in[0].rs, in[1].rs);
+	default:
+		return in[0].rs;
+	}
+}
+
+/* Validate one program for rows of row_size bytes. */
+static TEE_Result check_prog(const uint8_t *prog, size_t len, size_t row_size,
+			     struct ts_expr_info *info)
+{
+	int32_t bad = 0;
+
+	if (ts_expr_validate(prog, len, info, &bad) != TS_EXPR_OK) {
+		SHIM_LOGE("RUN_OPERATOR: invalid expression program (insn %d)",
+			  (int)bad);
+		return TS_ERROR_BAD_REQUEST;
+	}
+	if (info->row_size != row_size) {
+		SHIM_LOGE("RUN_OPERATOR: program for %u-byte rows, rows have %zu",
+			  (unsigned int)info->row_size, row_size);
+		return TS_ERROR_BAD_REQUEST;
+	}
+	return TEE_SUCCESS;
+}
+
+TEE_Result op_plan_check(struct op_plan *p, const struct op_batch in[2])
+{
+	const struct ts_op_request *r = &p->req;
+	size_t nk = r->key_count, raw = op_raw_row_size(p, in);
+	struct obl_table lt = { NULL, in[0].n, in[0].rs, NULL };
+	struct obl_table rt = { NULL, in[1].n, in[1].rs, NULL };
+	TEE_Result res;
+	uint32_t i;
+
+	switch (r->op) {
+	case TS_OP_SORT:
+	case TS_OP_DISTINCT:
+		if (nk == 0 || obl_key_spec_check(p->keys, nk, in[0].rs))
+			return TS_ERROR_BAD_REQUEST;
+		break;
+	case TS_OP_AGGREGATE:
+		if (obl_aggregate_check(in[0].rs, p->keys, nk, p->aggs,
+					r->agg_count))
+			return TS_ERROR_BAD_REQUEST;
+		break;
+	case TS_OP_JOIN:
+		if (obl_join_check(&lt, p->keys, &rt, p->keys + nk, nk))
+			return TS_ERROR_BAD_REQUEST;
+		if (r->join_kind == TS_JOIN_LEFT_OUTER &&
+		    r->right_null_bits > 8 * in[1].rs)
+			return TS_ERROR_BAD_REQUEST;
+		break;
+	case TS_OP_UNION_ALL:
+		if (in[0].rs != in[1].rs)
+			return TS_ERROR_BAD_REQUEST;
+		break;
+	default:
+		break;
+	}
+	if (p->pred) {
+		res = check_prog(p->pred, r->pred_size, is_join(p) ?
+				 in[0].rs + in[1].rs : in[0].rs, &p->pred_info);
+		if (res != TEE_SUCCESS)
+			return res;
+		if (p->pred_info.result.kind != TS_T_BOOL)
+			return TS_ERROR_BAD_REQUEST;
+	}
+	for (i = 0; i < r->proj_count; i++) {
+		struct op_proj *q = &p->proj[i];
+		uint32_t w;
+
+		res = check_prog(q->prog, q->info.prog_len, raw, &q->info);
+		if (res != TEE_SUCCESS)
+			return res;
+		w = ts_expr_stored_width(&q->info.result);
+		if (w == 0 || q->out_offset > r->out_row_size ||
+		    w > r->out_row_size - q->out_offset ||
+		    (q->out_null_bit != TS_OP_NOT_NULLABLE &&
+		     q->out_null_bit / 8 >= r->out_row_size))
+			return TS_ERROR_BAD_REQUEST;
+	}
+	if (r->proj_count == 0 && raw != r->out_row_size) {
+		SHIM_LOGE("RUN_OPERATOR: out_row_size %u, the operator gives %zu",
+			  (unsigned int)r->out_row_size, raw);
+		return TS_ERROR_BAD_REQUEST;
+	}
+	return TEE_SUCCESS;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Expressions                                                               */
+/* ------------------------------------------------------------------------ */
+
+/* A 16-byte aligned workspace for the largest of the plan's programs over
+ * OP_EXPR_CHUNK rows. */
+struct op_ws {
+	uint8_t *p;
+	size_t len;
+};
+
+static TEE_Result ws_new(struct op_bufs *b, const struct op_plan *p,
+			 struct op_ws *ws)
+{
+	size_t need = 0, s;
+	uint8_t *raw;
+	uint32_t i;
+
+	if (p->pred)
+		need = ts_expr_workspace_size(&p->pred_info, OP_EXPR_CHUNK);
+	for (i = 0; i < p->req.proj_count; i++) {
+		s = ts_expr_workspace_size(&p->proj[i].info, OP_EXPR_CHUNK);
+		if (s == 0)
+			return TEE_ERROR_OUT_OF_MEMORY;
+		need = s > need ? s : need;
+	}
+	if (need == 0 || need > SIZE_MAX - 16)
+		return p->pred || p->req.proj_count ? TEE_ERROR_OUT_OF_MEMORY :
+						      TEE_SUCCESS;
+	raw = op_alloc(b, need + 16);
+	if (!raw)
+		return TEE_ERROR_OUT_OF_MEMORY;
+	ws->p = raw + ((16 - ((uintptr_t)raw & 15)) & 15);
+	ws->len = need;
+	return TEE_SUCCESS;
+}
+
+/* keep[i] = predicate TRUE for each of n rows of rs bytes.
+ * Leaks: the program, n, rs.  Hides: rows, which rows pass. */
+static int eval_keep(const uint8_t *prog, const struct ts_expr_info *info,
+		     const struct op_ws *ws, const uint8_t *rows, size_t n,
+		     size_t rs, uint32_t *keep)
+{
+	struct ts_expr_col col;
+	size_t i, c;
+
+	for (i = 0; i < n; i += c) {
+		c = n - i < OP_EXPR_CHUNK ? n - i : OP_EXPR_CHUNK;
+		if (ts_expr_eval(prog, info, rows + i * rs, c, rs, ws->p,
+				 ws->len, &col) != TS_EXPR_OK ||
+		    ts_expr_filter_ctl(&col, keep + i) != TS_EXPR_OK)
+			return -1;
+	}
+	return 0;
+}
+
+struct residual_ctx {
+	const struct op_plan *plan;
+	const struct op_ws *ws;
+	int err;
+};
+
+/* obl_keep_fn over joined rows. Leaks: n, row_size, the program.
+ * Hides: rows, which pairs pass. */
+static void residual_fn(const uint8_t *rows, size_t n, size_t row_size,
+			uint32_t *keep, void *vctx)
+{
+	struct residual_ctx *ctx = vctx;
+
+	if (eval_keep(ctx->plan->pred, &ctx->plan->pred_info, ctx->ws, rows,
+		      n, row_size, keep)) {
+		TEE_MemFill(keep, 0, n * sizeof(*keep));
+		ctx->err = 1;
+	}
+}
+
+/* Project n raw rows into out (n rows of out_rs bytes, zeroed first).
+ * Leaks: the programs, n, sizes.  Hides: values, NULLs. */
+static int project(const struct op_plan *p, const struct op_ws *ws,
+		   const uint8_t *raw, size_t n, size_t raw_rs, uint8_t *out)
+{
+	const size_t out_rs = p->req.out_row_size;
+	struct ts_expr_col col;
+	size_t i, c;
+	uint32_t k;
+
+	for (k = 0; k < p->req.proj_count; k++) {
+		const struct op_proj *q = &p->proj[k];
+
+		for (i = 0; i < n; i += c) {
+			c = n - i < OP_EXPR_CHUNK ? n - i : OP_EXPR_CHUNK;
+			if (ts_expr_eval(q->prog, &q->info, raw + i * raw_rs, c,
+					 raw_rs, ws->p, ws->len, &col) !=
+				    TS_EXPR_OK ||
+			    ts_expr_write_column(&col, out + i * out_rs, out_rs,
+						 q->out_offset,
+						 q->out_null_bit) != TS_EXPR_OK)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The operators                                                             */
+/* ------------------------------------------------------------------------ */
+
+static int oblivious(const struct op_plan *p)
+{
+	return p->req.mode == TS_OPMODE_OBLIVIOUS;
+}
+
+/* Output slots of `slots` rows of rs bytes with is_real ctls. */
+static TEE_Result out_new(struct op_bufs *b, struct op_batch *o, size_t slots,
+			  size_t rs)
+{
+	o->n = slots;
+	o->rs = rs;
+	o->rows = op_alloc(b, mul_sz(slots, rs));
+	o->real = op_alloc(b, mul_sz(slots, sizeof(uint32_t)));
+	return o->rows && o->real ? TEE_SUCCESS : TEE_ERROR_OUT_OF_MEMORY;
+}
+
+static struct obl_table as_table(const struct op_batch *b)
+{
+	struct obl_table t = { b->rows, b->n, b->rs, b->real };
+
+	return t;
+}
+
+/* The kernels' return code as a TEE result: OBL_ERR_PARAM is a request
+ * the row-size checks should have caught; NOMEM is the arena. */
+static TEE_Result obl_res(int rc)
+{
+	if (rc == OBL_OK)
+		return TEE_SUCCESS;
+	if (rc == OBL_ERR_NOMEM)
+		return TEE_ERROR_OUT_OF_MEMORY;
+	return TS_ERROR_BAD_REQUEST;
+}
+
+static TEE_Result run_filter(struct op_plan *p, struct op_batch *in,
+			     struct op_bufs *b, const struct op_ws *ws,
+			     struct op_result *r)
+{
+	struct obl_table t = as_table(in);
+	struct obl_arena a;
+	uint32_t *keep;
+	TEE_Result res;
+
+	keep = op_alloc(b, mul_sz(in->n, sizeof(uint32_t)));
+	if (!keep)
+		return TEE_ERROR_OUT_OF_MEMORY;
+	res = out_new(b, &r->out, in->n, in->rs);
+	if (res == TEE_SUCCESS && oblivious(p))
+		res = arena_new(b, &a, obl_filter_work_bytes(in->n, in->rs));
+	if (res != TEE_SUCCESS)
+		return res;
+	if (eval_keep(p->pred, &p->pred_info, ws, in->rows, in->n, in->rs,
+		      keep))
+		return TS_ERROR_BAD_REQUEST;
+	if (oblivious(p))
+		return obl_res(obl_filter(&t, keep, r->out.rows, r->out.real,
+					  in->n, &r->m, &a));
+	return obl_res(op_filter_fast(&t, keep, r->out.rows, r->out.real,
+				      in->n, &r->m));
+}
+
+static TEE_Result run_sort(struct op_plan *p, struct op_batch *in,
+			   struct op_bufs *b, struct op_result *r)
+{
+	struct obl_table t = as_table(in);
+	const size_t nk = p->req.key_count;
+	uint64_t lim = p->req.limit;
+	size_t k = lim < in->n ? (size_t)lim : in->n;
+	struct obl_arena a;
+	TEE_Result res;
+	size_t work;
+
+	if (lim && k == 0) {		/* LIMIT over no rows */
+		r->out.n = 0;
+		r->out.rs = in->rs;
+		r->m = 0;
+		return out_new(b, &r->out, 0, in->rs);
+	}
+	if (!oblivious(p))
+		work = op_sort_fast_work_bytes(in->n, in->rs, p->keys, nk);
+	else if (lim)
+		work = obl_topk_work_bytes(in->n, in->rs, p->keys, nk, k);
+	else
+		work = obl_sort_rows_work_bytes(in->n, in->rs, p->keys, nk);
+	res = out_new(b, &r->out, lim ? k : in->n, in->rs);
+	if (res == TEE_SUCCESS)
+		res = arena_new(b, &a, work);
+	if (res != TEE_SUCCESS)
+		return res;
+	if (lim && oblivious(p))
+		return obl_res(obl_topk(&t, p->keys, nk, k, r->out.rows,
+					r->out.real, &r->m, &a));
+	if (lim)
+		return obl_res(op_topk_fast(&t, p->keys, nk, k, r->out.rows,
+					    r->out.real, &r->m, &a));
+	if (oblivious(p))
+		return obl_res(obl_sort_rows(&t, p->keys, nk, r->out.rows,
+					     r->out.real, &r->m, &a));
+	return obl_res(op_sort_rows_fast(&t, p->keys, nk, r->out.rows,
+					 r->out.real, &r->m, &a));
+}
+
+static TEE_Result run_limit(struct op_plan *p, struct op_batch *in,
+			    struct op_bufs *b, struct op_result *r)
+{
+	struct obl_table t = as_table(in);
+	size_t k = p->req.limit < in->n ? (size_t)p->req.limit : in->n;
+	struct obl_arena a;
+	TEE_Result res;
+
+	res = out_new(b, &r->out, k, in->rs);
+	if (res == TEE_SUCCESS && oblivious(p))
+		res = arena_new(b, &a, obl_limit_work_bytes(in->n, in->rs));
+	if (res != TEE_SUCCESS || k == 0)
+		return res;
+	if (oblivious(p))
+		return obl_res(obl_limit(&t, k, r->out.rows, r->out.real,
+					 &r->m, &a));
+	return obl_res(op_limit_fast(&t, k, r->out.rows, r->out.real, &r->m));
+}
+
+static TEE_Result run_aggregate(struct op_plan *p, struct op_batch *in,
+				struct op_bufs *b, struct op_result *r)
+{
+	struct obl_table t = as_table(in);
+	const size_t nk = p->req.key_count, na = p->req.agg_count;
+	size_t cap = in->n ? in->n : 1;
+	struct obl_arena a;
+	TEE_Result res;
+
+	res = out_new(b, &r->out, cap, obl_agg_out_row_size(in->rs, na));
+	if (res == TEE_SUCCESS)
+		res = arena_new(b, &a, obl_aggregate_work_bytes(in->n, in->rs,
+				p->keys, nk, p->aggs, na));
+	if (res != TEE_SUCCESS)
+		return res;
+	if (oblivious(p))
+		return obl_res(obl_aggregate(&t, p->keys, nk, p->aggs, na,
+					     r->out.rows, r->out.real, cap,
+					     &r->m, &a));
+	return obl_res(op_aggregate_fast(&t, p->keys, nk, p->aggs, na,
+					 r->out.rows, r->out.real, cap, &r->m,
+					 &a));
+}
+
+static TEE_Result run_distinct(struct op_plan *p, struct op_batch *in,
+			       struct op_bufs *b, struct op_result *r)
+{
+	struct obl_table t = as_table(in);
+	const size_t nk = p->req.key_count;
+	size_t work = obl_distinct_work_bytes(in->n, in->rs, p->keys, nk);
+	struct obl_arena a;
+	TEE_Result res;
+
+	res = out_new(b, &r->out, in->n, in->rs);
+	if (res == TEE_SUCCESS)
+		res = arena_new(b, &a, oblivious(p) ? work : mul_sz(work, 2));
+	if (res != TEE_SUCCESS)
+		return res;
+	if (oblivious(p))
+		return obl_res(obl_distinct(&t, p->keys, nk, r->out.rows,
+					    r->out.real, in->n, &r->m, &a));
+	return obl_res(op_distinct_fast(&t, p->keys, nk, r->out.rows,
+					r->out.real, in->n, &r->m, &a));
+}
+
+/* UNION ALL; the real rows are first only if neither input is padded. */
+static TEE_Result run_union(struct op_batch in[2], struct op_bufs *b,
+			    struct op_result *r)
+{
+	struct obl_table ta = as_table(&in[0]), tb = as_table(&in[1]);
+	TEE_Result res;
+
+	res = out_new(b, &r->out, in[0].n + in[1].n, in[0].rs);
+	if (res != TEE_SUCCESS)
+		return res;
+	r->m = in[0].n + in[1].n;
+	r->real_first = !in[0].real && !in[1].real;
+	return obl_res(obl_union_all(&ta, &tb, r->out.rows, r->out.real));
+}
+
+/* Set the first right_null_bits NULL bits of the right part of every slot
+ * whose right_is_null ctl is 1 (an unmatched left outer row).
+ * Leaks: slots, sizes, right_null_bits.  Hides: which rows matched. */
+static void null_fill(struct op_batch *o, const uint32_t *rnull, size_t rs1,
+		      uint32_t bits)
+{
+	size_t i;
+	uint32_t j;
+
+	for (i = 0; i < o->n; i++) {
+		uint8_t mask = (uint8_t)(0u - (rnull[i] & 1u));
+		uint8_t *right = o->rows + i * o->rs + rs1;
+
+		for (j = 0; j < bits; j += 8) {
+			uint32_t left = bits - j;
+			uint8_t m8 = left >= 8 ? 0xFF :
+				(uint8_t)((1u << left) - 1u);
+
+			right[j / 8] |= (uint8_t)(m8 & mask);
+		}
+	}
+}
+
+/* The general (many-to-many) oblivious join: begin, declassify the inner
+ * size m (public by this join's contract), finish. The arena is sized
+ * for begin and a finish of m_guess pairs; a larger m runs begin again
+ * in an arena sized for it (whether that happens depends on m only).
+ * Leaks: n1, n2, row sizes, key types, m.  Hides: keys, which rows match,
+ * the outer size. */
+static TEE_Result run_join_general(struct op_plan *p, struct op_batch in[2],
+				   struct op_bufs *b, struct obl_keep_fn *resid,
+				   uint32_t **rnull, struct op_result *r)
+{
+	struct obl_table lt = as_table(&in[0]), rt = as_table(&in[1]);
+	const size_t nk = p->req.key_count;
+	const struct obl_key_spec *lk = p->keys, *rk = p->keys + nk;
+	const int outer = p->req.join_kind == TS_JOIN_LEFT_OUTER;
+	size_t kw = obl_key_spec_words(lk, nk);
+	size_t begin = obl_join_general_begin_work_bytes(in[0].n, in[0].rs,
+			in[1].n, in[1].rs, kw);
+	size_t finish = begin;		/* a first guess; m decides */
+	struct obl_join_general j;
+	struct obl_arena a;
+	uint8_t *mem = NULL;
+	uint64_t m = 0, m_out = 0;
+	int attempt, rc;
+	TEE_Result res;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		size_t need;
+
+		op_release(b, mem);
+		res = arena_new(b, &a, begin > SIZE_MAX - finish ? SIZE_MAX :
+				begin + finish);
+		if (res != TEE_SUCCESS)
+			return res;
+		mem = a.base;
+		rc = obl_join_general_begin(&j, &lt, lk, &rt, rk, nk, &a);
+		if (rc != OBL_OK)
+			return obl_res(rc);
+		m = j.m;
+		OP_DECLASSIFY(&m, sizeof(m));
+		need = outer ? obl_join_left_outer_finish_work_bytes(&j, m) :
+			       obl_join_general_finish_work_bytes(&j, m);
+		if (need <= a.size - a.used)
+			break;
+		obl_join_general_abort(&j);
+		finish = need;
+		if (attempt == 1)
+			return TEE_ERROR_OUT_OF_MEMORY;
+	}
+	if (m > SIZE_MAX / 2) {
+		obl_join_general_abort(&j);
+		return TEE_ERROR_OUT_OF_MEMORY;
+	}
+	res = out_new(b, &r->out, (size_t)m + (outer ? in[0].n : 0),
+		      obl_join_out_row_size(in[0].rs, in[1].rs));
+	if (res == TEE_SUCCESS && outer) {
+		*rnull = op_alloc(b, mul_sz(r->out.n, sizeof(uint32_t)));
+		if (!*rnull)
+			res = TEE_ERROR_OUT_OF_MEMORY;
+	}
+	if (res != TEE_SUCCESS) {
+		obl_join_general_abort(&j);
+		return res;
+	}
+	if (outer)
+		rc = obl_join_general_left_outer_finish(&j, m, &lt, lk, &rt,
+				rk, nk, r->out.rows, r->out.real, *rnull,
+				&m_out);
+	else
+		rc = obl_join_general_finish(&j, m, resid, r->out.rows,
+					     r->out.real, &m_out);
+	r->m = m_out;
+	return obl_res(rc);
+}
+
+static TEE_Result run_join(struct op_plan *p, struct op_batch in[2],
+			   struct op_bufs *b, const struct op_ws *ws,
+			   struct op_result *r)
+{
+	struct obl_table lt = as_table(&in[0]), rt = as_table(&in[1]);
+	const struct ts_op_request *q = &p->req;
+	const size_t nk = q->key_count;
+	const struct obl_key_spec *lk = p->keys, *rk = p->keys + nk;
+	size_t kw = obl_key_spec_words(lk, nk);
+	struct residual_ctx ctx = { p, ws, 0 };
+	struct obl_keep_fn keep_fn = { residual_fn, &ctx };
+	struct obl_keep_fn *resid = p->pred ? &keep_fn : NULL;
+	const int semi = q->join_kind == TS_JOIN_LEFT_SEMI ||
+			 q->join_kind == TS_JOIN_LEFT_ANTI;
+	const int outer = q->join_kind == TS_JOIN_LEFT_OUTER;
+	enum obl_join_kind kind = (enum obl_join_kind)q->join_kind;
+	size_t rs_out = semi ? in[0].rs :
+			obl_join_out_row_size(in[0].rs, in[1].rs);
+	uint32_t *rnull = NULL, dup = 0;
+	struct obl_arena a;
+	TEE_Result res = TEE_SUCCESS;
+	size_t cap;
+	int rc;
+
+	if (!oblivious(p)) {
+		size_t work = op_join_fast_work_bytes(in[0].n, in[0].rs,
+						      in[1].n, in[1].rs, kw);
+
+		cap = in[0].n > in[1].n ? in[0].n : in[1].n;
+		for (;;) {
+			res = out_new(b, &r->out, cap, rs_out);
+			if (res == TEE_SUCCESS && outer) {
+				rnull = op_alloc(b, mul_sz(cap, 4));
+				res = rnull ? TEE_SUCCESS :
+					      TEE_ERROR_OUT_OF_MEMORY;
+			}
+			if (res == TEE_SUCCESS)
+				res = arena_new(b, &a, work);
+			if (res != TEE_SUCCESS)
+				return res;
+			rc = op_join_fast(&lt, lk, &rt, rk, nk, kind, resid,
+					  r->out.rows, r->out.real, rnull, cap,
+					  &r->m, &a);
+			if (rc != OBL_OK || r->m <= cap)
+				break;
+			/* NOT oblivious: the size decides a second run. */
+			op_release(b, r->out.rows);
+			op_release(b, r->out.real);
+			op_release(b, rnull);
+			op_release(b, a.base);
+			rnull = NULL;
+			if (r->m > SIZE_MAX / 2)
+				return TEE_ERROR_OUT_OF_MEMORY;
+			cap = (size_t)r->m;
+		}
+		res = obl_res(rc);
+	} else if (semi) {
+		res = out_new(b, &r->out, in[0].n, rs_out);
+		if (res == TEE_SUCCESS)
+			res = arena_new(b, &a, obl_join_semi_work_bytes(in[0].n,
+					in[0].rs, in[1].n, kw));
+		if (res != TEE_SUCCESS)
+			return res;
+		res = obl_res(obl_join_semi(&lt, lk, &rt, rk, nk, kind,
+					    r->out.rows, r->out.real, in[0].n,
+					    &r->m, &a));
+	} else if (q->pk_side != TS_PK_NONE) {
+		enum obl_pk_side side = q->pk_side == TS_PK_LEFT ?
+					OBL_PK_LEFT : OBL_PK_RIGHT;
+
+		cap = side == OBL_PK_LEFT ? in[1].n : in[0].n;
+		res = out_new(b, &r->out, cap, rs_out);
+		if (res == TEE_SUCCESS) {
+			rnull = op_alloc(b, mul_sz(cap, 4));
+			res = rnull ? TEE_SUCCESS : TEE_ERROR_OUT_OF_MEMORY;
+		}
+		if (res == TEE_SUCCESS)
+			res = arena_new(b, &a, obl_join_pkfk_work_bytes(in[0].n,
+					in[0].rs, in[1].n, in[1].rs, kw));
+		if (res != TEE_SUCCESS)
+			return res;
+		res = obl_res(obl_join_pkfk(&lt, lk, &rt, rk, nk, side, kind,
+					    resid, r->out.rows, r->out.real,
+					    rnull, cap, &r->m, &dup, &a));
+		/* A duplicate primary key makes the result wrong: the flag
+		 * is declassified and the command fails (documented). */
+		OP_DECLASSIFY(&dup, sizeof(dup));
+		if (res == TEE_SUCCESS && dup)
+			res = TS_ERROR_PK_DUPLICATE;
+	} else {
+		res = run_join_general(p, in, b, resid, &rnull, r);
+	}
+	if (res == TEE_SUCCESS && ctx.err)
+		res = TS_ERROR_BAD_REQUEST;
+	if (res == TEE_SUCCESS && outer)
+		null_fill(&r->out, rnull, in[0].rs, q->right_null_bits);
+	return res;
+}
+
+/* Count of real rows (for PROJECT of a padded input).
+ * Leaks: n.  Hides: the flags and their sum. */
+static uint64_t count_real(const struct op_batch *o)
+{
+	uint64_t m = 0;
+	size_t i;
+
+	for (i = 0; i < o->n; i++)
+		m += o->real ? (o->real[i] & 1u) : 1u;
+	return m;
+}
+
+TEE_Result op_run(struct op_plan *p, struct op_batch in[2],
+		  struct op_bufs *b, struct op_result *r)
+{
+	struct op_ws ws = { NULL, 0 };
+	size_t raw_rs;
+	TEE_Result res;
+
+	TEE_MemFill(r, 0, sizeof(*r));
+	r->real_first = 1;
+	res = ws_new(b, p, &ws);
+	if (res != TEE_SUCCESS)
+		return res;
+	switch (p->req.op) {
+	case TS_OP_FILTER:
+		res = run_filter(p, &in[0], b, &ws, r);
+		break;
+	case TS_OP_PROJECT:
+		r->out = in[0];
+		if (!r->out.real) {
+			r->out.real = op_alloc(b, mul_sz(in[0].n, 4));
+			if (!r->out.real)
+				return TEE_ERROR_OUT_OF_MEMORY;
+			for (size_t i = 0; i < in[0].n; i++)
+				r->out.real[i] = 1;
+		} else {
+			r->real_first = 0;
+		}
+		r->m = count_real(&r->out);
+		break;
+	case TS_OP_SORT:
+		res = run_sort(p, &in[0], b, r);
+		break;
+	case TS_OP_LIMIT:
+		res = run_limit(p, &in[0], b, r);
+		break;
+	case TS_OP_AGGREGATE:
+		res = run_aggregate(p, &in[0], b, r);
+		break;
+	case TS_OP_JOIN:
+		res = run_join(p, in, b, &ws, r);
+		break;
+	case TS_OP_UNION_ALL:
+		res = run_union(in, b, r);
+		break;
+	case TS_OP_DISTINCT:
+		res = run_distinct(p, &in[0], b, r);
+		break;
+	default:
+		res = TS_ERROR_BAD_REQUEST;
+	}
+	if (res != TEE_SUCCESS || p->req.proj_count == 0)
+		return res;
+
+	/* The projection, then dummies are zeroed again (a projection of
+	 * a zero row need not be zero). */
+	raw_rs = r->out.rs;
+	{
+		uint8_t *proj = op_alloc(b, mul_sz(r->out.n,
+						   p->req.out_row_size));
+
+		if (!proj)
+			return TEE_ERROR_OUT_OF_MEMORY;
+		if (project(p, &ws, r->out.rows, r->out.n, raw_rs, proj))
+			return TS_ERROR_BAD_REQUEST;
+		if (r->out.rows != in[0].rows)
+			op_release(b, r->out.rows);
+		r->out.rows = proj;
+		r->out.rs = p->req.out_row_size;
+		obl_zero_dummies(r->out.rows, r->out.n, r->out.rs,
+				 r->out.real);
+	}
+	return TEE_SUCCESS;
+}
