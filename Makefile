@@ -13,7 +13,7 @@ export PYTHONPATH := $(CURDIR)/python$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 NATIVE_DIR := python/teespark/_native
 
-.PHONY: setup deps system-deps native demo test test-c test-py bench bench-kernels bench-crypto clean
+.PHONY: setup deps system-deps native demo test test-c test-py bench bench-kernels bench-crypto bench-operators clean
 
 setup: deps native
 
@@ -39,7 +39,7 @@ test-c:
 test-py:
 	$(PYTHON) -m pytest -q tests
 
-bench: bench-kernels bench-crypto
+bench: bench-kernels bench-crypto bench-operators
 
 bench-kernels: setup
 	$(MAKE) -C enclave bench-kernels-c -j$(JOBS)
@@ -48,6 +48,10 @@ bench-kernels: setup
 # Owner-side crypto: openssl speed, block sealing, write_table/read_table (< 2 min).
 bench-crypto: deps
 	$(PYTHON) bench/run_crypto.py
+
+# RUN_OPERATOR in both modes vs DuckDB (1 thread) at 10^5 and 10^6 rows (~5 min).
+bench-operators: setup
+	$(PYTHON) bench/run_operators.py
 
 clean:
 	$(MAKE) -C enclave clean
