@@ -1,8 +1,12 @@
 /*
  * op_aggregate_fast.c - NOT oblivious: leaks access patterns. The
- * encrypted-mode GROUP BY (see op_aggregate.h): merge sort by (dummy, group
- * key), then one pass per group with ordinary branches; COUNT(DISTINCT)
- * sorts the group's non-NULL x keys and counts runs.
+ * encrypted-mode GROUP BY (see op_aggregate.h). Without COUNT(DISTINCT):
+ * a hash aggregate (open addressing on the encoded group key words, one
+ * pass over the rows), then a merge sort of the m groups only, for the
+ * key order the contract promises. With COUNT(DISTINCT), or when the
+ * arena cannot hold the hash tables: merge sort by (dummy, group key),
+ * then one pass per group with ordinary branches; COUNT(DISTINCT) sorts
+ * the group's non-NULL x keys and counts runs.
  */
 #include "op_aggregate.h"
 
@@ -118,8 +122,8 @@ static void fast_agg(uint8_t *recs, const struct obl_rec_layout *l,
 	}
 }
 
-/* NOT oblivious: leaks access patterns. */
-int op_aggregate_fast(const struct obl_table *in,
+/* NOT oblivious: leaks access patterns. The sort-based GROUP BY. */
+static int fast_aggregate_sorted(const struct obl_table *in,
 		const struct obl_key_spec *keys, size_t nkeys,
 		const struct obl_agg_spec *aggs, size_t naggs,
 		uint8_t *out, uint32_t *out_is_real, size_t cap, uint64_t *m,
@@ -189,5 +193,237 @@ int op_aggregate_fast(const struct obl_table *in,
 		out_is_real[i] = i < k;
 	*m = k;
 	arena->used = mark;
+	return OBL_OK;
+}
+
+/* A hash of the key words (multiply-xorshift). NOT oblivious. */
+static uint64_t hash_words(const uint64_t *w, size_t kw)
+{
+	uint64_t h = 0x9E3779B97F4A7C15ull;
+	size_t i;
+
+	for (i = 0; i < kw; i++) {
+		h ^= w[i];
+		h *= 0xBF58476D1CE4E5B9ull;
+		h ^= h >> 31;
+	}
+	h *= 0x94D049BB133111EBull;
+	return h ^ (h >> 29);
+}
+
+/* Group record words: [key (kw) | representative row index | row count |
+ * naggs x (value, non-NULL count)]; value is the wrapping int64 sum, the
+ * double sum's bits, or the running MIN/MAX in agg_f64_to_ord order. */
+#define G_REP(kw) (kw)
+#define G_ROWS(kw) ((kw) + 1)
+#define G_ACC(kw, a) ((kw) + 2 + 2 * (a))
+
+/* NOT oblivious: fold one non-NULL-checked row into aggregate a. */
+static void hash_fold(uint64_t *acc, const uint8_t *row,
+		const struct obl_agg_spec *s)
+{
+	int is_f64 = s->type == OBL_KEY_FLOAT64, is_uint = s->type == OBL_KEY_UINT;
+	uint64_t x;
+	int64_t o;
+
+	if (s->fn == OBL_AGG_COUNT_STAR || fast_null(row, s))
+		return;
+	x = agg_load(row, s);
+	switch (s->fn) {
+	case OBL_AGG_MIN:
+	case OBL_AGG_MAX:
+		o = is_f64 ? agg_f64_to_ord(x) : is_uint ?
+			(int64_t)(x ^ AGG_SIGN64) : (int64_t)x;
+		if (acc[1] == 0 || (s->fn == OBL_AGG_MIN && o < (int64_t)acc[0]) ||
+				(s->fn == OBL_AGG_MAX && o > (int64_t)acc[0]))
+			acc[0] = (uint64_t)o;
+		break;
+	case OBL_AGG_SUM:
+	case OBL_AGG_AVG:
+		if (is_f64)
+			acc[0] = agg_double_bits(agg_as_double(acc[0]) +
+					agg_as_double(x));
+		else
+			acc[0] += x;
+		break;
+	default:
+		break;
+	}
+	acc[1]++;
+}
+
+/* NOT oblivious: the result of aggregate a of one group. */
+static void hash_result(uint8_t *orow, size_t rs, size_t naggs, size_t a,
+		const struct obl_agg_spec *s, const uint64_t *acc, uint64_t rows)
+{
+	int is_f64 = s->type == OBL_KEY_FLOAT64, is_uint = s->type == OBL_KEY_UINT;
+	uint64_t v = acc[0], cnt = acc[1];
+
+	switch (s->fn) {
+	case OBL_AGG_COUNT_STAR:
+		fast_put(orow, rs, naggs, a, rows, 0);
+		break;
+	case OBL_AGG_COUNT:
+		fast_put(orow, rs, naggs, a, cnt, 0);
+		break;
+	case OBL_AGG_SUM:
+		fast_put(orow, rs, naggs, a, v, cnt == 0);
+		break;
+	case OBL_AGG_MIN:
+	case OBL_AGG_MAX:
+		fast_put(orow, rs, naggs, a, is_f64 ? agg_ord_to_f64((int64_t)v) :
+			is_uint ? v ^ AGG_SIGN64 : v, cnt == 0);
+		break;
+	default: { /* AVG */
+		double num = is_f64 ? agg_as_double(v) : is_uint ? (double)v :
+			(double)(int64_t)v;
+
+		fast_put(orow, rs, naggs, a,
+			agg_double_bits(cnt ? num / (double)cnt : 0), cnt == 0);
+		break;
+	}
+	}
+}
+
+/* Insert group g (its key words already in place) into the table.
+ * NOT oblivious. */
+static void hash_insert(uint32_t *slots, size_t mask, const uint64_t *key,
+		size_t kw, uint32_t g)
+{
+	size_t h = (size_t)hash_words(key, kw) & mask;
+
+	while (slots[h] != 0)
+		h = (h + 1) & mask;
+	slots[h] = g + 1;
+}
+
+/* The hash GROUP BY (no COUNT(DISTINCT)): 1 on success, 0 when the arena
+ * is too small (nothing written; the caller falls back to the sort).
+ * The table starts small and doubles at half load up to the largest
+ * power of two the public n needs, so clearing it costs O(m).
+ * NOT oblivious: leaks access patterns (group sizes, hashes, m). */
+static int fast_aggregate_hash(const struct obl_table *in,
+		const struct obl_key_spec *keys, size_t nkeys,
+		const struct obl_agg_spec *aggs, size_t naggs,
+		uint8_t *out, size_t cap, uint64_t *m_out,
+		struct obl_arena *arena)
+{
+	size_t n = in->n, rs = in->row_size, kw = obl_key_spec_words(keys, nkeys);
+	size_t gw = kw + 2 + 2 * naggs, orow = obl_agg_out_row_size(rs, naggs);
+	size_t maxslots = 16, slots_n = 16, mask, m = 0, i, a;
+	uint32_t *slots;
+	uint64_t *groups, *key, *recs, *tmp;
+
+	while (maxslots < 2 * n)
+		maxslots *= 2;
+	if (n >= UINT32_MAX / 2 || gw > SIZE_MAX / 8 / (n + 1))
+		return 0;
+	slots = obl_arena_alloc(arena, maxslots * 4);
+	groups = obl_arena_alloc(arena, (n + 1) * gw * 8);
+	key = obl_arena_alloc(arena, (kw + 1) * 8);
+	if (slots == NULL || groups == NULL || key == NULL)
+		return 0;
+	memset(slots, 0, slots_n * 4);
+	mask = slots_n - 1;
+	for (i = 0; i < n; i++) {
+		const uint8_t *row = in->rows + i * rs;
+		uint64_t *g;
+		size_t h;
+
+		if (!obl_table_real(in, i))
+			continue;
+		(void)obl_key_spec_encode_row(row, keys, nkeys, key);
+		h = (size_t)hash_words(key, kw) & mask;
+		for (;;) {
+			uint32_t s = slots[h];
+
+			if (s == 0) {
+				g = groups + m * gw;
+				memcpy(g, key, kw * 8);
+				memset(g + kw, 0, (gw - kw) * 8);
+				g[G_REP(kw)] = i;
+				slots[h] = (uint32_t)++m;
+				if (2 * m > slots_n && slots_n < maxslots) {
+					size_t t;
+
+					slots_n *= 2;
+					mask = slots_n - 1;
+					memset(slots, 0, slots_n * 4);
+					for (t = 0; t < m; t++)
+						hash_insert(slots, mask,
+							groups + t * gw, kw,
+							(uint32_t)t);
+				}
+				break;
+			}
+			g = groups + (size_t)(s - 1) * gw;
+			if (kw == 0 || memcmp(g, key, kw * 8) == 0)
+				break;
+			h = (h + 1) & mask;
+		}
+		OBL_TRACE_READ(OBL_BUF_RECS, i);
+		g[G_ROWS(kw)]++;
+		for (a = 0; a < naggs; a++)
+			hash_fold(g + G_ACC(kw, a), row, &aggs[a]);
+	}
+	/* The contract's key order: sort (key, group index) records. */
+	recs = obl_arena_alloc(arena, (m + 1) * (kw + 1) * 8);
+	tmp = obl_arena_alloc(arena, (m + 1) * (kw + 1) * 8);
+	if (recs == NULL || tmp == NULL)
+		return 0;
+	for (i = 0; i < m; i++) {
+		memcpy(recs + i * (kw + 1), groups + i * gw, kw * 8);
+		recs[i * (kw + 1) + kw] = i;
+	}
+	fast_sort_recs((uint8_t *)recs, m, (kw + 1) * 8, kw + 1, (uint8_t *)tmp);
+	for (i = 0; i < m && i < cap; i++) {
+		const uint64_t *g = groups + recs[i * (kw + 1) + kw] * gw;
+		uint8_t *o = out + i * orow;
+
+		memset(o, 0, orow);
+		memcpy(o, in->rows + g[G_REP(kw)] * rs, rs);
+		for (a = 0; a < naggs; a++)
+			hash_result(o, rs, naggs, a, &aggs[a],
+				g + G_ACC(kw, a), g[G_ROWS(kw)]);
+		OBL_TRACE_WRITE(OBL_BUF_OUT, i);
+	}
+	if (cap > i)
+		memset(out + i * orow, 0, (cap - i) * orow);
+	*m_out = m;
+	return 1;
+}
+
+/* NOT oblivious: leaks access patterns. */
+int op_aggregate_fast(const struct obl_table *in,
+		const struct obl_key_spec *keys, size_t nkeys,
+		const struct obl_agg_spec *aggs, size_t naggs,
+		uint8_t *out, uint32_t *out_is_real, size_t cap, uint64_t *m,
+		struct obl_arena *arena)
+{
+	size_t mark = arena->used, a, i;
+	uint64_t k = 0;
+
+	if (obl_aggregate_check(in->row_size, keys, nkeys, aggs, naggs) != 0 ||
+			(nkeys == 0 && cap < 1))
+		return OBL_ERR_PARAM;
+	for (a = 0; a < naggs; a++)
+		if (aggs[a].fn == OBL_AGG_COUNT_DISTINCT)
+			break;
+	if (a < naggs || !fast_aggregate_hash(in, keys, nkeys, aggs, naggs,
+			out, cap, &k, arena)) {
+		arena->used = mark;
+		return fast_aggregate_sorted(in, keys, nkeys, aggs, naggs, out,
+				out_is_real, cap, m, arena);
+	}
+	arena->used = mark;
+	if (nkeys == 0 && k == 0) {
+		for (a = 0; a < naggs; a++)
+			fast_put(out, in->row_size, naggs, a, 0,
+				!agg_is_count(aggs[a].fn));
+		k = 1;
+	}
+	for (i = 0; i < cap; i++)
+		out_is_real[i] = i < k;
+	*m = k;
 	return OBL_OK;
 }

@@ -1,6 +1,11 @@
 /*
  * op_join_fast.c - NOT oblivious: leaks access patterns. The encrypted-mode
- * join of every kind (see op_join.h): merge sort both sides by (excluded,
+ * join of every kind (see op_join.h): a hash join. The right side's real,
+ * non-NULL-key rows go into a chained hash table on their encoded key
+ * words; every left row probes it (inner, left outer, semi and anti all
+ * emit per left row, so the right side is always the build side; for a
+ * PK-FK join with the PK on the right it is also the smaller one). When
+ * the arena cannot hold the table: merge sort both sides by (excluded,
  * key), then merge them group by group with ordinary branches.
  *
  * Record layout (op_common.h): key words [excluded | key], one aux word
@@ -55,8 +60,8 @@ static void fast_emit(uint8_t *out, uint32_t *right_is_null, size_t cap,
 	OBL_TRACE_WRITE(OBL_BUF_OUT, k);
 }
 
-/* NOT oblivious: leaks access patterns. */
-int op_join_fast(const struct obl_table *left, const struct obl_key_spec *lkeys,
+/* NOT oblivious: leaks access patterns. The sort-merge join. */
+static int fast_join_sorted(const struct obl_table *left, const struct obl_key_spec *lkeys,
 		const struct obl_table *right, const struct obl_key_spec *rkeys,
 		size_t nkeys, enum obl_join_kind kind,
 		const struct obl_keep_fn *residual,
@@ -150,5 +155,165 @@ int op_join_fast(const struct obl_table *left, const struct obl_key_spec *lkeys,
 	}
 	*m = k;
 	arena->used = mark;
+	return OBL_OK;
+}
+
+/* A hash of the key words (multiply-xorshift). NOT oblivious. */
+static uint64_t join_hash(const uint64_t *w, size_t kw)
+{
+	uint64_t h = 0x9E3779B97F4A7C15ull;
+	size_t i;
+
+	for (i = 0; i < kw; i++) {
+		h ^= w[i];
+		h *= 0xBF58476D1CE4E5B9ull;
+		h ^= h >> 31;
+	}
+	h *= 0x94D049BB133111EBull;
+	return h ^ (h >> 29);
+}
+
+/* The hash join: 1 on success (*m set, out[0..min(m, cap)) written),
+ * 0 when the arena is too small (nothing written).
+ * NOT oblivious: leaks access patterns (which rows match, chain lengths). */
+static int fast_join_hash(const struct obl_table *left,
+		const struct obl_key_spec *lkeys, const struct obl_table *right,
+		const struct obl_key_spec *rkeys, size_t nkeys,
+		enum obl_join_kind kind, const struct obl_keep_fn *residual,
+		uint8_t *out, uint32_t *right_is_null, size_t cap, uint64_t *m,
+		struct obl_arena *arena)
+{
+	size_t kw = obl_key_spec_words(lkeys, nkeys), n1 = left->n, n2 = right->n;
+	size_t rs1 = left->row_size, rs2 = right->row_size, orow = rs1 + rs2;
+	size_t nslots = 16, mask, i, k = 0;
+	uint32_t *head, *next;
+	uint64_t *rk, *lk;
+	uint8_t *pair;
+	int has_res = residual != NULL && residual->fn != NULL;
+
+	while (nslots < 2 * n2)
+		nslots *= 2;
+	if (n2 >= UINT32_MAX / 2 || (kw && n2 > SIZE_MAX / 8 / kw))
+		return 0;
+	head = obl_arena_alloc(arena, nslots * 4);
+	next = obl_arena_alloc(arena, (n2 + 1) * 4);
+	rk = obl_arena_alloc(arena, (n2 + 1) * (kw + 1) * 8);
+	lk = obl_arena_alloc(arena, (kw + 1) * 8);
+	pair = obl_arena_alloc(arena, orow);
+	if (head == NULL || next == NULL || rk == NULL || lk == NULL ||
+			pair == NULL)
+		return 0;
+	memset(head, 0, nslots * 4);
+	mask = nslots - 1;
+	/* Insert in reverse so each chain lists its rows in input order. */
+	for (i = n2; i-- > 0;) {
+		uint64_t *w = rk + i * kw;
+		size_t h;
+
+		if (!obl_table_real(right, i) ||
+				obl_key_spec_encode_row(right->rows + i * rs2,
+					rkeys, nkeys, w))
+			continue;
+		h = (size_t)join_hash(w, kw) & mask;
+		next[i] = head[h];
+		head[h] = (uint32_t)(i + 1);
+	}
+	for (i = 0; i < n1; i++) {
+		const uint8_t *lrow = left->rows + i * rs1;
+		uint32_t r = 0;
+		int any = 0;
+
+		OBL_TRACE_READ(OBL_BUF_RECS, i);
+		if (!obl_table_real(left, i))
+			continue;
+		if (!obl_key_spec_encode_row(lrow, lkeys, nkeys, lk))
+			r = head[(size_t)join_hash(lk, kw) & mask];
+		if (r != 0 && kind != OBL_JOIN_LEFT_SEMI &&
+				kind != OBL_JOIN_LEFT_ANTI)
+			memcpy(pair, lrow, rs1);
+		for (; r != 0; r = next[r - 1]) {
+			const uint8_t *rrow = right->rows + (size_t)(r - 1) * rs2;
+			uint32_t ok = 1;
+
+			if (memcmp(rk + (size_t)(r - 1) * kw, lk, kw * 8) != 0)
+				continue;
+			if (has_res) {
+				if (kind == OBL_JOIN_LEFT_SEMI ||
+						kind == OBL_JOIN_LEFT_ANTI)
+					memcpy(pair, lrow, rs1);
+				memcpy(pair + rs1, rrow, rs2);
+				residual->fn(pair, 1, orow, &ok, residual->ctx);
+				if (!ok)
+					continue;
+			}
+			any = 1;
+			if (kind == OBL_JOIN_INNER || kind == OBL_JOIN_LEFT_OUTER) {
+				if (k < cap) {
+					uint8_t *o = out + k * orow;
+
+					memcpy(o, lrow, rs1);
+					memcpy(o + rs1, rrow, rs2);
+					if (right_is_null != NULL)
+						right_is_null[k] = 0;
+					OBL_TRACE_WRITE(OBL_BUF_OUT, k);
+				}
+				k++;
+			} else {
+				break;
+			}
+		}
+		if ((kind == OBL_JOIN_LEFT_SEMI && any) ||
+				(kind == OBL_JOIN_LEFT_ANTI && !any))
+			fast_emit(out, NULL, cap, k++, rs1, lrow, 0);
+		if (kind == OBL_JOIN_LEFT_OUTER && !any) {
+			if (k < cap) {
+				uint8_t *o = out + k * orow;
+
+				memcpy(o, lrow, rs1);
+				memset(o + rs1, 0, rs2);
+				right_is_null[k] = 1;
+				OBL_TRACE_WRITE(OBL_BUF_OUT, k);
+			}
+			k++;
+		}
+	}
+	*m = k;
+	return 1;
+}
+
+/* NOT oblivious: leaks access patterns. */
+int op_join_fast(const struct obl_table *left, const struct obl_key_spec *lkeys,
+		const struct obl_table *right, const struct obl_key_spec *rkeys,
+		size_t nkeys, enum obl_join_kind kind,
+		const struct obl_keep_fn *residual,
+		uint8_t *out, uint32_t *out_is_real, uint32_t *right_is_null,
+		size_t cap, uint64_t *m, struct obl_arena *arena)
+{
+	size_t mark = arena->used, t, wout;
+	uint64_t k = 0;
+
+	if (obl_join_check(left, lkeys, right, rkeys, nkeys) != 0 ||
+			kind > OBL_JOIN_LEFT_ANTI ||
+			(kind == OBL_JOIN_LEFT_OUTER && right_is_null == NULL))
+		return OBL_ERR_PARAM;
+	if (!fast_join_hash(left, lkeys, right, rkeys, nkeys, kind, residual,
+			out, right_is_null, cap, &k, arena)) {
+		arena->used = mark;
+		return fast_join_sorted(left, lkeys, right, rkeys, nkeys, kind,
+				residual, out, out_is_real, right_is_null, cap,
+				m, arena);
+	}
+	arena->used = mark;
+	wout = kind == OBL_JOIN_LEFT_SEMI || kind == OBL_JOIN_LEFT_ANTI ?
+		left->row_size : left->row_size + right->row_size;
+	for (t = 0; t < cap; t++) {
+		out_is_real[t] = t < k;
+		if (t >= k) {
+			memset(out + t * wout, 0, wout);
+			if (right_is_null != NULL)
+				right_is_null[t] = 0;
+		}
+	}
+	*m = k;
 	return OBL_OK;
 }
