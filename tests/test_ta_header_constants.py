@@ -58,7 +58,10 @@ MIRRORS = {"ts_block_header": (wire.TsBlockHeader, "TS_BLOCK_HEADER_SIZE", wire.
            "ts_op_request": (wire.TsOpRequest, "TS_OP_REQUEST_SIZE", wire.OP_REQUEST),
            "ts_op_key": (wire.TsOpKey, "TS_OP_KEY_SIZE", wire.OP_KEY),
            "ts_op_agg": (wire.TsOpAgg, "TS_OP_AGG_SIZE", wire.OP_AGG),
-           "ts_op_proj": (wire.TsOpProj, "TS_OP_PROJ_SIZE", wire.OP_PROJ)}
+           "ts_op_proj": (wire.TsOpProj, "TS_OP_PROJ_SIZE", wire.OP_PROJ),
+           # STREAM (id 13)
+           "ts_stream_copy": (wire.TsStreamCopy, "TS_STREAM_COPY_SIZE", None),
+           "ts_stream_request": (wire.TsStreamRequest, "TS_STREAM_REQUEST_SIZE", None)}
 
 
 # --------------------------------------------------------------------------

@@ -32,6 +32,7 @@
 #include "cmd/cmd.h"
 #include "cmd/cmd_operator.h"
 #include "cmd/cmd_external_sort.h"
+#include "cmd/cmd_stream.h"
 
 #if defined(TEESPARK_ITRUSTEE)
 /*
@@ -146,6 +147,9 @@ TEE_Result TA_InvokeCommandEntryPoint(void *session_context, uint32_t cmd_id,
 		return cmd_export_result(s, param_types, params);
 	case TA_TEESPARK_CMD_RUN_OPERATOR:
 		return cmd_run_operator(s, param_types, params);
+	/* Streaming aggregate and join (id 13). */
+	case TA_TEESPARK_CMD_STREAM:
+		return cmd_stream(s, param_types, params);
 	/* External sort (ids 20..23). */
 	case TA_TEESPARK_CMD_XSORT_START:
 		return cmd_xsort_start(s, param_types, params);

@@ -35,6 +35,8 @@ srcs-y += cmd/cmd_merge_split.c
 srcs-y += cmd/cmd_merge_runs.c
 srcs-y += cmd/cmd_operator.c
 srcs-y += cmd/cmd_operator_run.c
+# Streaming aggregate and join (STREAM, id 13).
+srcs-y += cmd/cmd_stream.c
 
 # The oblivious kernels (ops/ops.mk OPS_NAMES).
 srcs-y += ops/key_encode.c

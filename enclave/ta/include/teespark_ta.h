@@ -736,4 +736,94 @@ struct ts_op_proj {
 #define TS_XSORT_MAX_RUNS 65536
 #define TS_XSORT_RUN_BLOCK_BYTES (1u << 20)
 
+/* ------------------------------------------------------------------------ */
+/* Streaming aggregate and join (id 13): inputs larger than the TA heap       */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * TA_TEESPARK_CMD_STREAM - one pass over registered tables, one sealed block
+ * at a time, with bounded TA memory (one input and one output block plus a
+ * carried state). Every output size is a public function of input sizes
+ * (docs/LEAKAGE.md, "Streaming aggregate and join"). Modes (request.mode):
+ *   WIDEN      inputs 0 and 1 (param[0] = input 0's blocks | input 1's,
+ *              in0_bytes splits them): every row becomes one out_row_size
+ *              row, all zero but: input 0's row at pk_offset, input 1's at
+ *              fk_offset, byte side_offset = 0 (input 0) or 1 (input 1),
+ *              and copies[0..copy_count) (width bytes from src0 / src1 of
+ *              the input row to dst). The union of a PK and an FK table.
+ *   AGGREGATE  input sorted by the key_count >= 1 group keys (keys[]):
+ *              output row i = [flag word | obl_agg_out_row_size row]: on the
+ *              last row of each group flag byte 0 = 1 and the group's
+ *              aggregates (aggs[], ops/op_aggregate.h layout, the group's
+ *              last row as representative; COUNT_DISTINCT unsupported);
+ *              elsewhere all zero (a dummy).
+ *   JOIN_PKFK  input a WIDEN output sorted by (keys, side byte): output
+ *              row i = [flag word | input row]: for an FK row (side 1) whose
+ *              keys equal those of the last PK row (side 0) seen, flag 1 and
+ *              the row with [pk_offset, +pk_size) replaced by that PK row's;
+ *              else all zero. Rows with a NULL key never match. Two PK rows
+ *              with equal keys fail with TS_ERROR_PK_DUPLICATE.
+ *   LIMIT      the first `limit` rows, bytes [pk_offset, +out_row_size) of
+ *              each (blocks wholly after them are checked, not opened).
+ * AGGREGATE and JOIN_PKFK write one output row per input row, one output
+ * block per input block (rows_per_block must be 0); WIDEN and LIMIT use
+ * rows_per_block. Input key slots: in0_key_slot (and in1_key_slot, WIDEN).
+ * param[0] (memref, input):  sealed blocks of input 0 (then input 1)
+ * param[1] (memref, output): struct ts_table_descriptor | sealed output
+ *                            blocks; on TEE_ERROR_SHORT_BUFFER, size = bytes
+ *                            needed. Registered with out_key_slot.
+ * param[2] (memref, input):  struct ts_stream_request
+ * param[3] (value, output):  a = output rows, b = real (flagged) rows if
+ *                            request.reveal = 1, else 0;
+ *                            on TS_ERROR_BLOCK_* errors: a = failing block
+ *                            index, b = the input (0 or 1) it belongs to
+ */
+#define TA_TEESPARK_CMD_STREAM 13
+
+#define TS_STREAM_WIDEN 1
+#define TS_STREAM_AGGREGATE 2
+#define TS_STREAM_JOIN_PKFK 3
+#define TS_STREAM_LIMIT 4
+
+#define TS_STREAM_MAX_KEYS 8
+#define TS_STREAM_MAX_AGGS 16
+#define TS_STREAM_MAX_COPIES 8
+
+struct ts_stream_copy {
+	uint32_t src0;              /* byte offset in an input 0 row */
+	uint32_t src1;              /* byte offset in an input 1 row */
+	uint32_t dst;               /* byte offset in the output row */
+	uint32_t width;             /* bytes; 0 for unused entries */
+};
+
+struct ts_stream_request {
+	uint32_t mode;              /* TS_STREAM_* */
+	uint32_t in0_key_slot;
+	uint32_t in1_key_slot;      /* WIDEN only, else 0 */
+	uint32_t out_key_slot;
+	uint32_t rows_per_block;    /* WIDEN, LIMIT: output block capacity */
+	uint32_t out_row_size;      /* WIDEN, LIMIT */
+	uint32_t key_count;         /* AGGREGATE, JOIN_PKFK */
+	uint32_t agg_count;         /* AGGREGATE */
+	uint32_t copy_count;        /* WIDEN */
+	uint32_t side_offset;       /* WIDEN, JOIN_PKFK: the side byte */
+	uint32_t pk_offset;         /* WIDEN, JOIN_PKFK; LIMIT: first byte kept */
+	uint32_t pk_size;           /* JOIN_PKFK */
+	uint32_t fk_offset;         /* WIDEN */
+	uint32_t reveal;            /* AGGREGATE, JOIN_PKFK: 1 = report real rows */
+	uint32_t reserved[2];       /* 0 */
+	uint64_t in0_bytes;         /* WIDEN: bytes of param[0] of input 0, else 0 */
+	uint64_t limit;             /* LIMIT */
+	uint8_t out_table_id[16];
+	uint64_t out_table_version;
+	uint64_t reserved2;         /* 0 */
+	uint8_t out_schema_hash[32];
+	struct ts_op_key keys[TS_STREAM_MAX_KEYS];
+	struct ts_op_agg aggs[TS_STREAM_MAX_AGGS];
+	struct ts_stream_copy copies[TS_STREAM_MAX_COPIES];
+};
+
+#define TS_STREAM_COPY_SIZE 16
+#define TS_STREAM_REQUEST_SIZE 784
+
 #endif /* TEESPARK_TA_H */

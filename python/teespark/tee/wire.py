@@ -537,3 +537,45 @@ class TsOpProj(ctypes.LittleEndianStructure):
         ("out_null_bit", c_uint32),
         ("reserved", c_uint32),
     ]
+
+
+class TsStreamCopy(ctypes.LittleEndianStructure):
+    """ctypes mirror of ``struct ts_stream_copy`` (16 bytes)."""
+
+    _fields_ = [
+        ("src0", c_uint32),
+        ("src1", c_uint32),
+        ("dst", c_uint32),
+        ("width", c_uint32),
+    ]
+
+
+class TsStreamRequest(ctypes.LittleEndianStructure):
+    """ctypes mirror of ``struct ts_stream_request`` (784 bytes)."""
+
+    _fields_ = [
+        ("mode", c_uint32),
+        ("in0_key_slot", c_uint32),
+        ("in1_key_slot", c_uint32),
+        ("out_key_slot", c_uint32),
+        ("rows_per_block", c_uint32),
+        ("out_row_size", c_uint32),
+        ("key_count", c_uint32),
+        ("agg_count", c_uint32),
+        ("copy_count", c_uint32),
+        ("side_offset", c_uint32),
+        ("pk_offset", c_uint32),
+        ("pk_size", c_uint32),
+        ("fk_offset", c_uint32),
+        ("reveal", c_uint32),
+        ("reserved", c_uint32 * 2),
+        ("in0_bytes", c_uint64),
+        ("limit", c_uint64),
+        ("out_table_id", c_uint8 * 16),
+        ("out_table_version", c_uint64),
+        ("reserved2", c_uint64),
+        ("out_schema_hash", c_uint8 * 32),
+        ("keys", TsOpKey * 8),
+        ("aggs", TsOpAgg * 16),
+        ("copies", TsStreamCopy * 8),
+    ]

@@ -1,0 +1,768 @@
+/*
+ * cmd_stream.c - TA_TEESPARK_CMD_STREAM: WIDEN, AGGREGATE, JOIN_PKFK and
+ * LIMIT over registered tables larger than the TA heap, one sealed block at
+ * a time (teespark_ta.h, "Streaming aggregate and join"; docs/LEAKAGE.md).
+ *
+ * Shape of the work (every size here is public):
+ *   1. copy the request into TA memory and validate what needs no row size;
+ *   2. find the registered input table(s), pass 1 over their headers
+ *      (format, sequence, row and block counts), then the row-size checks;
+ *   3. the output table's shape, a pure function of the input shapes and
+ *      the request (AGGREGATE, JOIN_PKFK: one output row per input row and
+ *      one output block per input block);
+ *   4. pass 2: open each input block into one plaintext buffer, run the
+ *      mode's row step on each row in order, and seal output blocks as they
+ *      fill. AGGREGATE and JOIN_PKFK carry their state (the running
+ *      aggregates of the current group, the last primary-key row) from one
+ *      block to the next in TA memory.
+ * The row steps touch every row the same way: no branch, index or loop
+ * bound depends on row contents (ct.h muxes and masked copies). Memory is
+ * one input block, one output block and O(row size) state: independent of
+ * the table sizes.
+ */
+#include "cmd_stream.h"
+#include "block_list.h"
+#include "output_table.h"
+#include "../ct.h"
+#include "../crypto/block_gcm.h"
+#include "../ops/agg_values.h"
+#include "../ops/key_encode_nulls.h"
+#include "../ops/op_aggregate.h"
+
+#if defined(TEESPARK_SIM) && defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+/* The simulator's constant-time check runs under valgrind: a declassified
+ * value becomes public, so memcheck must stop tracking it as secret. */
+#define STREAM_DECLASSIFY(p, n) ((void)VALGRIND_MAKE_MEM_DEFINED((p), (n)))
+#endif
+#endif
+#ifndef STREAM_DECLASSIFY
+#define STREAM_DECLASSIFY(p, n) ((void)(p), (void)(n))
+#endif
+
+/* The wire key and aggregate entries are the kernels' structs. */
+_Static_assert(sizeof(struct ts_op_key) == sizeof(struct obl_key_spec),
+	       "ts_op_key is struct obl_key_spec");
+_Static_assert(sizeof(struct ts_op_agg) == sizeof(struct obl_agg_spec),
+	       "ts_op_agg is struct obl_agg_spec");
+_Static_assert(sizeof(struct ts_stream_request) == TS_STREAM_REQUEST_SIZE,
+	       "ts_stream_request size");
+_Static_assert(sizeof(struct ts_stream_copy) == TS_STREAM_COPY_SIZE,
+	       "ts_stream_copy size");
+
+#define FLAG_WORD 8	/* the flag word in front of AGGREGATE/JOIN rows */
+
+/* Key equality of the row steps. The constant-time check's negative control
+ * (ct_stream_harness_leaky) builds this file with
+ * -DSTREAM_KEY_EQ=stream_key_eq_leaky, a branchy comparison, and requires
+ * valgrind to flag it. */
+#ifndef STREAM_KEY_EQ
+#define STREAM_KEY_EQ ct_key_eq
+#else
+uint32_t STREAM_KEY_EQ(const uint64_t *a, const uint64_t *b, size_t words);
+#endif
+
+/* One input table: its registered entry, its blocks and pass 1's counts. */
+struct stream_input {
+	struct ta_table table;
+	const uint8_t *buf;	/* untrusted (shared) memory */
+	size_t len;
+	uint64_t n_rows;
+	size_t max_ct;
+};
+
+/* Everything the handler allocates, freed (and wiped) in one place. The
+ * state of the row steps is secret; the sizes are public. */
+struct stream_state {
+	struct block_gcm dec[2];
+	struct block_gcm enc;
+	uint8_t *in_pt;		/* one input block */
+	size_t in_pt_size;
+	uint8_t *out_pt;	/* one output block */
+	size_t out_pt_size;
+	uint8_t *scratch;	/* several row-sized work areas, see below */
+	size_t scratch_size;
+	/* views into scratch */
+	uint8_t *pending;	/* AGGREGATE: the previous row's candidate */
+	uint8_t *row;		/* the output row being built */
+	uint8_t *pk_row;	/* JOIN_PKFK: last PK row's [pk_offset, +pk_size) */
+	uint64_t *kw_cur;	/* key words of the current row */
+	uint64_t *kw_prev;	/* of the previous row / of the last PK row */
+	size_t kwords;
+	/* AGGREGATE */
+	struct obl_key_spec keys[TS_STREAM_MAX_KEYS];
+	struct obl_agg_spec aggs[TS_STREAM_MAX_AGGS];
+	uint64_t cnt[TS_STREAM_MAX_AGGS];
+	uint64_t acc[TS_STREAM_MAX_AGGS];
+	/* JOIN_PKFK */
+	uint32_t has_pk;
+	uint32_t dup;
+	/* Both: real output rows so far (secret until reveal). */
+	uint64_t real;
+	/* Output writer. */
+	struct output_table ot;
+	uint32_t fill;		/* rows in out_pt */
+	uint64_t written;	/* rows emitted */
+	uint64_t rows_seen;	/* input rows stepped */
+};
+
+static void stream_state_free(struct stream_state *st)
+{
+	block_gcm_free(&st->dec[0]);
+	block_gcm_free(&st->dec[1]);
+	block_gcm_free(&st->enc);
+	cmd_free_wiped(&st->in_pt, st->in_pt_size);
+	cmd_free_wiped(&st->out_pt, st->out_pt_size);
+	cmd_free_wiped(&st->scratch, st->scratch_size);
+	shim_wipe(st->cnt, sizeof(st->cnt));
+	shim_wipe(st->acc, sizeof(st->acc));
+	st->has_pk = 0;
+	st->dup = 0;
+	st->real = 0;
+}
+
+/* ------------------------------------------------------------- request */
+
+static int all_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (b[i])
+			return 0;
+	return 1;
+}
+
+/* Checks that need no row size. Unused entries must be all zero. */
+static TEE_Result check_request(const struct ts_stream_request *r)
+{
+	uint32_t m = r->mode;
+
+	if (m < TS_STREAM_WIDEN || m > TS_STREAM_LIMIT ||
+	    r->in0_key_slot >= TS_MAX_KEY_SLOTS ||
+	    r->in1_key_slot >= TS_MAX_KEY_SLOTS ||
+	    r->out_key_slot >= TS_MAX_KEY_SLOTS ||
+	    r->reserved[0] || r->reserved[1] || r->reserved2 ||
+	    r->key_count > TS_STREAM_MAX_KEYS ||
+	    r->agg_count > TS_STREAM_MAX_AGGS ||
+	    r->copy_count > TS_STREAM_MAX_COPIES || r->reveal > 1 ||
+	    !all_zero(&r->keys[r->key_count],
+		      (TS_STREAM_MAX_KEYS - r->key_count) * sizeof(r->keys[0])) ||
+	    !all_zero(&r->aggs[r->agg_count],
+		      (TS_STREAM_MAX_AGGS - r->agg_count) * sizeof(r->aggs[0])) ||
+	    !all_zero(&r->copies[r->copy_count],
+		      (TS_STREAM_MAX_COPIES - r->copy_count) *
+		      sizeof(r->copies[0])))
+		return TS_ERROR_BAD_REQUEST;
+	if (m != TS_STREAM_WIDEN && (r->in1_key_slot || r->in0_bytes ||
+				     r->copy_count || r->fk_offset))
+		return TS_ERROR_BAD_REQUEST;
+	if ((m == TS_STREAM_WIDEN || m == TS_STREAM_LIMIT) &&
+	    (r->rows_per_block == 0 || r->out_row_size == 0 ||
+	     r->out_row_size > TS_MAX_ROW_SIZE || r->key_count ||
+	     r->agg_count || r->reveal))
+		return TS_ERROR_BAD_REQUEST;
+	if ((m == TS_STREAM_AGGREGATE || m == TS_STREAM_JOIN_PKFK) &&
+	    (r->rows_per_block || r->out_row_size || r->key_count == 0 ||
+	     r->limit))
+		return TS_ERROR_BAD_REQUEST;
+	if (m != TS_STREAM_AGGREGATE && r->agg_count)
+		return TS_ERROR_BAD_REQUEST;
+	if (m != TS_STREAM_LIMIT && r->limit)
+		return TS_ERROR_BAD_REQUEST;
+	if (m == TS_STREAM_AGGREGATE &&
+	    (r->side_offset || r->pk_offset || r->pk_size))
+		return TS_ERROR_BAD_REQUEST;
+	if (m != TS_STREAM_JOIN_PKFK && r->pk_size)
+		return TS_ERROR_BAD_REQUEST;
+	return TEE_SUCCESS;
+}
+
+static int span_ok(uint64_t off, uint64_t len, uint64_t size)
+{
+	return off <= size && len <= size - off;
+}
+
+/* Checks against the input row size(s); sets *out_row_size. */
+static TEE_Result check_shapes(const struct ts_stream_request *r,
+			       struct stream_state *st, uint32_t rs0,
+			       uint32_t rs1, uint32_t *out_row_size)
+{
+	uint32_t i;
+	size_t o;
+
+	switch (r->mode) {
+	case TS_STREAM_WIDEN:
+		if (!span_ok(r->pk_offset, rs0, r->out_row_size) ||
+		    !span_ok(r->fk_offset, rs1, r->out_row_size) ||
+		    r->side_offset >= r->out_row_size)
+			return TS_ERROR_BAD_REQUEST;
+		for (i = 0; i < r->copy_count; i++) {
+			const struct ts_stream_copy *c = &r->copies[i];
+
+			if (c->width == 0 || !span_ok(c->src0, c->width, rs0) ||
+			    !span_ok(c->src1, c->width, rs1) ||
+			    !span_ok(c->dst, c->width, r->out_row_size))
+				return TS_ERROR_BAD_REQUEST;
+		}
+		*out_row_size = r->out_row_size;
+		return TEE_SUCCESS;
+	case TS_STREAM_LIMIT:
+		if (!span_ok(r->pk_offset, r->out_row_size, rs0))
+			return TS_ERROR_BAD_REQUEST;
+		*out_row_size = r->out_row_size;
+		return TEE_SUCCESS;
+	default:
+		break;
+	}
+	TEE_MemMove(st->keys, r->keys, sizeof(st->keys));
+	TEE_MemMove(st->aggs, r->aggs, sizeof(st->aggs));
+	if (obl_key_spec_check(st->keys, r->key_count, rs0) != 0)
+		return TS_ERROR_BAD_REQUEST;
+	st->kwords = obl_key_spec_words(st->keys, r->key_count);
+	if (st->kwords == 0)
+		return TS_ERROR_BAD_REQUEST;
+	if (r->mode == TS_STREAM_AGGREGATE) {
+		if (obl_aggregate_check(rs0, st->keys, r->key_count, st->aggs,
+					r->agg_count) != 0)
+			return TS_ERROR_BAD_REQUEST;
+		for (i = 0; i < r->agg_count; i++)
+			if (st->aggs[i].fn == OBL_AGG_COUNT_DISTINCT)
+				return TS_ERROR_BAD_REQUEST;
+		o = FLAG_WORD + obl_agg_out_row_size(rs0, r->agg_count);
+	} else {
+		if (r->side_offset >= rs0 ||
+		    !span_ok(r->pk_offset, r->pk_size, rs0))
+			return TS_ERROR_BAD_REQUEST;
+		o = FLAG_WORD + (size_t)rs0;
+	}
+	if (o > TS_MAX_ROW_SIZE)
+		return TS_ERROR_BAD_REQUEST;
+	*out_row_size = (uint32_t)o;
+	return TEE_SUCCESS;
+}
+
+/* Pass 1: headers only. On TS_ERROR_BLOCK_* *fail_index is the block. */
+static TEE_Result scan_input(struct stream_input *in, uint32_t *fail_index)
+{
+	struct block_list bl;
+	struct ts_block_header hdr;
+	const uint8_t *sealed;
+	TEE_Result res;
+
+	in->n_rows = 0;
+	in->max_ct = 0;
+	block_list_start(&bl, in->buf, in->len, &in->table);
+	while (block_list_more(&bl)) {
+		*fail_index = bl.count;
+		res = block_list_next(&bl, &hdr, &sealed);
+		if (res != TEE_SUCCESS)
+			return res;
+		in->n_rows += hdr.row_count;
+		if (hdr.ciphertext_size > in->max_ct)
+			in->max_ct = hdr.ciphertext_size;
+	}
+	*fail_index = bl.count;
+	res = block_list_finish(&bl);
+	if (res == TEE_SUCCESS && in->n_rows != in->table.row_count)
+		res = TS_ERROR_BLOCK_SEQUENCE;
+	return res;
+}
+
+/* --------------------------------------------------------------- output */
+
+/* The next free output row slot. */
+static uint8_t *out_slot(struct stream_state *st)
+{
+	return st->out_pt + (size_t)st->fill * st->ot.t.row_size;
+}
+
+/* Count the row just written to out_slot; seal the block when it is full
+ * (block boundaries depend on the public counts only).
+ * Leaks: row and block counts.  Hides: rows. */
+static TEE_Result out_commit(struct stream_state *st)
+{
+	const uint32_t rpb = st->ot.t.rows_per_block;
+	TEE_Result res;
+
+	st->fill++;
+	st->written++;
+	if (st->fill == rpb || st->written == st->ot.t.row_count) {
+		res = output_table_seal(&st->ot, &st->enc, st->fill,
+					st->out_pt);
+		st->fill = 0;
+		return res;
+	}
+	return TEE_SUCCESS;
+}
+
+/* Write `row` to the next slot if ctl, else a zero row (a dummy).
+ * Leaks: the row size.  Hides: ctl, the row. */
+static TEE_Result out_masked(struct stream_state *st, uint32_t ctl,
+			     const uint8_t *row)
+{
+	uint8_t *dst = out_slot(st);
+	uint8_t m = (uint8_t)(0u - (ctl & 1u));
+	size_t i, n = st->ot.t.row_size;
+
+	for (i = 0; i < n; i++)
+		dst[i] = (uint8_t)(row[i] & m);
+	return out_commit(st);
+}
+
+/* --------------------------------------------------------------- steps */
+
+/* WIDEN: place one row of input `side` in an out_row_size row.
+ * Leaks: side (public: which input), offsets.  Hides: the row. */
+static TEE_Result step_widen(struct stream_state *st,
+			     const struct ts_stream_request *r,
+			     const uint8_t *row, uint32_t rs, uint32_t side)
+{
+	uint8_t *dst = out_slot(st);
+	uint32_t i;
+
+	TEE_MemFill(dst, 0, r->out_row_size);
+	TEE_MemMove(dst + (side ? r->fk_offset : r->pk_offset), row, rs);
+	dst[r->side_offset] = (uint8_t)side;
+	for (i = 0; i < r->copy_count; i++) {
+		const struct ts_stream_copy *c = &r->copies[i];
+
+		TEE_MemMove(dst + c->dst, row + (side ? c->src1 : c->src0),
+			    c->width);
+	}
+	return out_commit(st);
+}
+
+/* AGGREGATE: fold one row into the running aggregates of its group and
+ * build the candidate output row (the group's result if this row is the
+ * group's last) in st->pending. start: this row opens a group.
+ * Leaks: the aggregate list, row size.  Hides: start, the row, NULLs, the
+ * running values. */
+static void agg_fold(struct stream_state *st,
+		     const struct ts_stream_request *r, const uint8_t *row,
+		     uint32_t rs, uint32_t start)
+{
+	const size_t rs8 = ((size_t)rs + 7) & ~(size_t)7;
+	const uint32_t keep = ct_not(start);
+	uint8_t *vals = st->pending + FLAG_WORD + rs8;
+	uint8_t *nulls = vals + 8 * (size_t)r->agg_count;
+	uint32_t a;
+
+	TEE_MemFill(st->pending, 0, st->ot.t.row_size);
+	st->pending[0] = 1;
+	TEE_MemMove(st->pending + FLAG_WORD, row, rs);
+	for (a = 0; a < r->agg_count; a++) {
+		const struct obl_agg_spec *s = &st->aggs[a];
+		uint32_t valid = 1, is_f = s->type == OBL_KEY_FLOAT64;
+		uint64_t x = 0, prev_cnt, v, div;
+		uint32_t empty, take, better;
+		int64_t ord;
+		double d;
+
+		if (s->fn != OBL_AGG_COUNT_STAR) {
+			valid = ct_not(obl_row_null_flag(row, s->null_offset,
+							 s->null_bit,
+							 s->nullable));
+			x = agg_load(row, s);
+		}
+		prev_cnt = ct_u64_mux(keep, st->cnt[a], 0);
+		st->cnt[a] = prev_cnt + valid;
+		empty = ct_u64_eq(st->cnt[a], 0);
+		switch (s->fn) {
+		case OBL_AGG_SUM:
+		case OBL_AGG_AVG:
+			if (is_f) {
+				d = agg_as_double(ct_u64_mux(keep, st->acc[a],
+							     0)) +
+				    agg_as_double(ct_u64_mux(valid, x, 0));
+				st->acc[a] = agg_double_bits(d);
+			} else {
+				st->acc[a] = ct_u64_mux(keep, st->acc[a], 0) +
+					     ct_u64_mux(valid, x, 0);
+			}
+			break;
+		case OBL_AGG_MIN:
+		case OBL_AGG_MAX:
+			if (is_f)
+				ord = agg_f64_to_ord(x);
+			else if (s->type == OBL_KEY_UINT)
+				ord = (int64_t)(x ^ AGG_SIGN64);
+			else
+				ord = (int64_t)x;
+			better = s->fn == OBL_AGG_MIN ?
+				ct_i64_lt(ord, (int64_t)st->acc[a]) :
+				ct_i64_lt((int64_t)st->acc[a], ord);
+			take = valid & (ct_u64_eq(prev_cnt, 0) | better);
+			st->acc[a] = (uint64_t)ct_i64_mux(take, ord,
+							   (int64_t)st->acc[a]);
+			break;
+		default:
+			break;
+		}
+		/* The value if the group ended here. */
+		switch (s->fn) {
+		case OBL_AGG_COUNT_STAR:
+		case OBL_AGG_COUNT:
+			v = st->cnt[a];
+			empty = 0;
+			break;
+		case OBL_AGG_SUM:
+			v = st->acc[a];
+			break;
+		case OBL_AGG_MIN:
+		case OBL_AGG_MAX:
+			if (is_f)
+				v = agg_ord_to_f64((int64_t)st->acc[a]);
+			else if (s->type == OBL_KEY_UINT)
+				v = st->acc[a] ^ AGG_SIGN64;
+			else
+				v = st->acc[a];
+			break;
+		default:	/* AVG: one division per row, divisor >= 1 */
+			div = ct_u64_mux(empty, 1, st->cnt[a]);
+			if (is_f)
+				d = agg_as_double(st->acc[a]);
+			else
+				d = (double)(int64_t)st->acc[a];
+			/* Signed conversion: uint64 -> double branches on
+			 * the top bit on x86-64 (counts are < 2^63). */
+			v = agg_double_bits(d / (double)(int64_t)div);
+			break;
+		}
+		v = ct_u64_mux(empty, 0, v);
+		TEE_MemMove(vals + 8 * (size_t)a, &v, 8);
+		nulls[a] = (uint8_t)empty;
+	}
+}
+
+/* AGGREGATE: one input row. The previous row's candidate is emitted as
+ * real iff this row starts a new group. first: the table's first row
+ * (public).
+ * Leaks: first, sizes.  Hides: the keys, group boundaries, values. */
+static TEE_Result step_aggregate(struct stream_state *st,
+				 const struct ts_stream_request *r,
+				 const uint8_t *row, uint32_t rs, int first)
+{
+	uint32_t start = 1;
+	uint64_t *t;
+	TEE_Result res = TEE_SUCCESS;
+
+	(void)obl_key_spec_encode_row(row, st->keys, r->key_count,
+				      st->kw_cur);
+	if (!first) {
+		start = ct_not(STREAM_KEY_EQ(st->kw_cur, st->kw_prev, st->kwords));
+		res = out_masked(st, start, st->pending);
+		st->real += start;
+	}
+	t = st->kw_prev;
+	st->kw_prev = st->kw_cur;
+	st->kw_cur = t;
+	agg_fold(st, r, row, rs, start);
+	return res;
+}
+
+/* JOIN_PKFK: one row of the sorted union. A PK row (side 0) becomes the
+ * carried PK; an FK row (side 1) whose non-NULL key equals the carried
+ * PK's is output joined, every other row as a dummy.
+ * Leaks: sizes.  Hides: keys, sides, which rows match, NULLs. */
+static TEE_Result step_join(struct stream_state *st,
+			    const struct ts_stream_request *r,
+			    const uint8_t *row, uint32_t rs)
+{
+	uint32_t null, is_pk, eq, match;
+
+	null = obl_key_spec_encode_row(row, st->keys, r->key_count,
+				       st->kw_cur);
+	is_pk = ct_u32_eq(row[r->side_offset], 0);
+	eq = STREAM_KEY_EQ(st->kw_cur, st->kw_prev, st->kwords) & st->has_pk &
+	     ct_not(null);
+	match = ct_not(is_pk) & eq;
+	st->dup |= is_pk & eq;
+	st->real += match;
+
+	TEE_MemFill(st->row, 0, FLAG_WORD);
+	st->row[0] = 1;
+	TEE_MemMove(st->row + FLAG_WORD, row, rs);
+	TEE_MemMove(st->row + FLAG_WORD + r->pk_offset, st->pk_row,
+		    r->pk_size);
+
+	ct_copy(is_pk, st->pk_row, row + r->pk_offset, r->pk_size);
+	ct_copy(is_pk, st->kw_prev, st->kw_cur, st->kwords * 8);
+	st->has_pk |= is_pk & ct_not(null);
+	return out_masked(st, match, st->row);
+}
+
+/* Pass 2 over one input: open each block, step each row.
+ * Leaks: block and row counts, which block failed.  Hides: rows. */
+static TEE_Result run_input(struct stream_state *st,
+			    const struct ts_stream_request *r,
+			    struct stream_input *in, uint32_t side,
+			    uint32_t *fail_index)
+{
+	struct block_list bl;
+	struct ts_block_header hdr;
+	const uint8_t *sealed;
+	const uint32_t rs = in->table.row_size;
+	uint64_t done = 0;
+	uint32_t i;
+	TEE_Result res;
+
+	block_list_start(&bl, in->buf, in->len, &in->table);
+	while (block_list_more(&bl)) {
+		*fail_index = bl.count;
+		if (cmd_cancelled())
+			return TEE_ERROR_CANCEL;
+		res = block_list_next(&bl, &hdr, &sealed);
+		if (res != TEE_SUCCESS)
+			return res;
+		if (hdr.ciphertext_size > in->max_ct ||
+		    hdr.row_count > in->n_rows - done)
+			return TS_ERROR_BLOCK_SEQUENCE;
+		/* LIMIT: blocks wholly past the limit are not opened. */
+		if (r->mode == TS_STREAM_LIMIT && done >= r->limit) {
+			done += hdr.row_count;
+			continue;
+		}
+		res = block_gcm_open(&st->dec[side], &hdr, sealed, st->in_pt);
+		if (res != TEE_SUCCESS)
+			return res;
+		for (i = 0; i < hdr.row_count; i++) {
+			const uint8_t *row = st->in_pt + (size_t)i * rs;
+
+			switch (r->mode) {
+			case TS_STREAM_WIDEN:
+				res = step_widen(st, r, row, rs, side);
+				break;
+			case TS_STREAM_AGGREGATE:
+				res = step_aggregate(st, r, row, rs,
+						     st->rows_seen == 0);
+				break;
+			case TS_STREAM_JOIN_PKFK:
+				res = step_join(st, r, row, rs);
+				break;
+			default:	/* LIMIT */
+				if (done + i >= r->limit)
+					break;
+				TEE_MemMove(out_slot(st), row + r->pk_offset,
+					    r->out_row_size);
+				res = out_commit(st);
+				break;
+			}
+			st->rows_seen++;
+			if (res != TEE_SUCCESS)
+				return res;
+		}
+		done += hdr.row_count;
+	}
+	*fail_index = bl.count;
+	res = block_list_finish(&bl);
+	if (res == TEE_SUCCESS && done != in->n_rows)
+		res = TS_ERROR_BLOCK_SEQUENCE;
+	return res;
+}
+
+/* Find, check and count one input. */
+static TEE_Result open_input(struct ta_session *s, struct stream_input *in,
+			     const uint8_t *buf, size_t len, uint32_t slot,
+			     uint32_t *fail_index)
+{
+	TEE_Result res;
+
+	in->buf = buf;
+	in->len = len;
+	res = block_list_find_table(&s->tables, buf, len, slot, &in->table);
+	if (res != TEE_SUCCESS)
+		return res;
+	return scan_input(in, fail_index);
+}
+
+/* Allocate the buffers: one input block, one output block, row scratch.
+ * Leaks: sizes.  Hides: nothing secret yet. */
+static TEE_Result alloc_state(struct stream_state *st, size_t max_in_ct,
+			      uint32_t pk_size)
+{
+	const size_t orow = (st->ot.t.row_size + 7u) & ~(size_t)7;
+	const size_t kwb = st->kwords * 8;
+
+	st->in_pt_size = max_in_ct ? max_in_ct : 1;
+	st->out_pt_size = st->ot.max_block ? st->ot.max_block : 1;
+	st->scratch_size = 2 * orow + (((size_t)pk_size + 7) & ~(size_t)7) +
+			   2 * kwb + 8;
+	st->in_pt = TEE_Malloc(st->in_pt_size, TEE_MALLOC_NO_FILL);
+	st->out_pt = TEE_Malloc(st->out_pt_size, TEE_MALLOC_NO_FILL);
+	st->scratch = TEE_Malloc(st->scratch_size, 0);
+	if (!st->in_pt || !st->out_pt || !st->scratch)
+		return TEE_ERROR_OUT_OF_MEMORY;
+	st->pending = st->scratch;
+	st->row = st->pending + orow;
+	st->pk_row = st->row + orow;
+	st->kw_cur = (uint64_t *)(void *)(st->pk_row +
+			(((size_t)pk_size + 7) & ~(size_t)7));
+	st->kw_prev = st->kw_cur + st->kwords;
+	return TEE_SUCCESS;
+}
+
+/* see cmd_stream.h */
+TEE_Result cmd_stream(struct ta_session *s, uint32_t param_types,
+		      TEE_Param params[SHIM_NUM_PARAMS])
+{
+	struct stream_state st;
+	struct ts_stream_request req;
+	struct ts_table_descriptor out_desc;
+	struct stream_input in[2];
+	const struct key_slot *out_meta;
+	const uint8_t *in_key[2] = { NULL, NULL }, *out_key = NULL;
+	const void *in_buf;
+	size_t in_len, len0, max_ct;
+	uint64_t out_rows;
+	uint32_t fail_index = 0, fail_input = 0, out_rs = 0, out_rpb, n_in;
+	uint32_t j;
+	bool was_masked;
+	TEE_Result res;
+
+	TEE_MemFill(&st, 0, sizeof(st));
+	st.dec[0].op = TEE_HANDLE_NULL;
+	st.dec[1].op = TEE_HANDLE_NULL;
+	st.enc.op = TEE_HANDLE_NULL;
+	TEE_MemFill(in, 0, sizeof(in));
+
+	/* 1. The request, copied once: later checks read only the copy. */
+	res = cmd_request_params(param_types, params, "stream", &req,
+				 sizeof(req), &in_buf, &in_len);
+	if (res != TEE_SUCCESS)
+		return res;
+	res = check_request(&req);
+	if (res != TEE_SUCCESS) {
+		SHIM_LOGE("STREAM: invalid request");
+		return res;
+	}
+	n_in = req.mode == TS_STREAM_WIDEN ? 2 : 1;
+	in_key[0] = key_slots_get(&s->keys, req.in0_key_slot, &res);
+	if (in_key[0] && n_in == 2)
+		in_key[1] = key_slots_get(&s->keys, req.in1_key_slot, &res);
+	if (res == TEE_SUCCESS)
+		out_key = key_slots_get(&s->keys, req.out_key_slot, &res);
+	if (res != TEE_SUCCESS) {
+		SHIM_LOGE("STREAM: key slots: 0x%x", (unsigned int)res);
+		return res;
+	}
+	if (key_slots_bound_elsewhere(&s->keys, req.out_key_slot,
+				      req.out_table_id)) {
+		SHIM_LOGE("STREAM: the key in slot %u belongs to another "
+			  "table", req.out_key_slot);
+		return TEE_ERROR_ACCESS_DENIED;
+	}
+
+	/* 2. The input tables, then headers. */
+	len0 = in_len;
+	if (n_in == 2) {
+		if (req.in0_bytes > in_len) {
+			SHIM_LOGE("STREAM: in0_bytes beyond param[0]");
+			return TS_ERROR_BAD_REQUEST;
+		}
+		len0 = (size_t)req.in0_bytes;
+	}
+	res = open_input(s, &in[0], in_buf, len0, req.in0_key_slot,
+			 &fail_index);
+	if (res == TEE_SUCCESS && n_in == 2) {
+		fail_input = 1;
+		res = open_input(s, &in[1], (const uint8_t *)in_buf + len0,
+				 in_len - len0, req.in1_key_slot, &fail_index);
+	}
+	if (res != TEE_SUCCESS)
+		goto out;
+	fail_input = 0;
+	res = check_shapes(&req, &st, in[0].table.row_size,
+			   n_in == 2 ? in[1].table.row_size : 0, &out_rs);
+	if (res != TEE_SUCCESS) {
+		SHIM_LOGE("STREAM: request does not fit the input rows");
+		goto out;
+	}
+
+	/* 3. The output's shape: public functions of the inputs'. */
+	switch (req.mode) {
+	case TS_STREAM_WIDEN:
+		out_rows = in[0].n_rows + in[1].n_rows;
+		out_rpb = req.rows_per_block;
+		break;
+	case TS_STREAM_LIMIT:
+		out_rows = in[0].n_rows < req.limit ? in[0].n_rows : req.limit;
+		out_rpb = req.rows_per_block;
+		break;
+	default:
+		out_rows = in[0].n_rows;
+		out_rpb = in[0].table.rows_per_block;
+		break;
+	}
+	output_table_init(&st.ot, req.out_table_id, req.out_table_version,
+			  out_rows, out_rs, out_rpb, req.out_schema_hash);
+	st.ot.t.in_use = 1;
+	st.ot.t.slot_mask = 1u << req.out_key_slot;
+	res = output_table_start(&st.ot, "STREAM", TS_TABLE_DESCRIPTOR_SIZE,
+				 &params[1]);
+	if (res == TEE_ERROR_OVERFLOW)
+		res = TS_ERROR_BAD_REQUEST;
+	if (res != TEE_SUCCESS)
+		goto out;
+
+	max_ct = in[0].max_ct > in[1].max_ct ? in[0].max_ct : in[1].max_ct;
+	res = alloc_state(&st, max_ct, req.pk_size);
+	if (res != TEE_SUCCESS) {
+		SHIM_LOGE("STREAM: one block does not fit the heap");
+		goto out;
+	}
+	for (j = 0; j < n_in && res == TEE_SUCCESS; j++)
+		res = block_gcm_init(&st.dec[j], TEE_MODE_DECRYPT, in_key[j]);
+	if (res == TEE_SUCCESS)
+		res = block_gcm_init(&st.enc, TEE_MODE_ENCRYPT, out_key);
+	out_meta = key_slots_meta(&s->keys, req.out_key_slot);
+	if (res == TEE_SUCCESS)
+		res = output_table_descriptor(&st.ot, out_meta->key_id,
+					      out_key, &out_desc);
+	if (res != TEE_SUCCESS)
+		goto out;
+
+	/* 4. Pass 2. */
+	was_masked = TEE_UnmaskCancellation();
+	for (j = 0; j < n_in && res == TEE_SUCCESS; j++) {
+		fail_input = j;
+		res = run_input(&st, &req, &in[j], j, &fail_index);
+	}
+	/* AGGREGATE: the last row ends the last group. */
+	if (res == TEE_SUCCESS && req.mode == TS_STREAM_AGGREGATE &&
+	    st.rows_seen > 0) {
+		res = out_masked(&st, 1, st.pending);
+		st.real += 1;
+	}
+	/* A table of zero rows still has its one empty block. */
+	while (res == TEE_SUCCESS && st.ot.next < st.ot.t.block_count)
+		res = output_table_seal(&st.ot, &st.enc, 0, st.out_pt);
+	if (was_masked)
+		TEE_MaskCancellation();
+	if (res == TEE_SUCCESS && st.written != out_rows)
+		res = TEE_ERROR_GENERIC;
+	/* Declassified: whether a primary key repeats (as RUN_OPERATOR),
+	 * and (on request) the number of real rows m. */
+	STREAM_DECLASSIFY(&st.dup, sizeof(st.dup));
+	if (req.reveal)
+		STREAM_DECLASSIFY(&st.real, sizeof(st.real));
+	if (res == TEE_SUCCESS && ct_u32_barrier(st.dup)) {
+		SHIM_LOGE("STREAM: duplicate primary key");
+		res = TS_ERROR_PK_DUPLICATE;
+	}
+	if (res == TEE_SUCCESS) {
+		TEE_MemMove(params[1].memref.buffer, &out_desc,
+			    sizeof(out_desc));
+		table_registry_put(&s->tables, &st.ot.t);
+		output_table_result(&st.ot, TS_TABLE_DESCRIPTOR_SIZE, params);
+		params[3].value.b = req.reveal ? (uint32_t)st.real : 0;
+	}
+out:
+	stream_state_free(&st);
+	cmd_report_block_error(res, fail_index, params, "STREAM");
+	if (cmd_is_block_error(res))
+		params[3].value.b = fail_input;
+	return res;
+}
