@@ -240,10 +240,14 @@ static TEE_Result scan_src(struct ta_session *s, struct op_src *src,
 
 /* Pass 2: open every block of src into pt and copy its rows into the
  * batch (padded: rs = row_size - 1 bytes each, and the is_real ctl).
+ * direct (encrypted mode, unpadded): open each block straight into its
+ * place in the batch instead (block_gcm_open still copies the ciphertext
+ * into TA memory before it decrypts, and zeroes it on a tag mismatch).
  * Leaks: block count, rows per block, row size, which block failed
  * authentication.  Hides: rows, the is_real flags. */
 static TEE_Result load_src(const uint8_t *key, const struct op_src *src,
-			   uint8_t *pt, struct op_batch *b, uint32_t *fail)
+			   uint8_t *pt, struct op_batch *b, int direct,
+			   uint32_t *fail)
 {
 	struct block_gcm dec = { TEE_HANDLE_NULL };
 	struct block_list bl;
@@ -273,19 +277,28 @@ static TEE_Result load_src(const uint8_t *key, const struct op_src *src,
 			res = TS_ERROR_BLOCK_SEQUENCE;
 			break;
 		}
-		res = block_gcm_open(&dec, &hdr, sealed, pt);
-		if (res != TEE_SUCCESS)
-			break;
-		if (!src->padded) {
-			TEE_MemMove(b->rows + (size_t)done * prs, pt,
-				    (size_t)hdr.row_count * prs);
+		if (direct && !src->padded) {
+			/* Fits: hdr.row_size == prs (block_list_next) and
+			 * ciphertext_size == row_count * row_size. */
+			res = block_gcm_open(&dec, &hdr, sealed,
+					     b->rows + (size_t)done * prs);
+			if (res != TEE_SUCCESS)
+				break;
 		} else {
-			for (r = 0; r < hdr.row_count; r++) {
-				size_t g = (size_t)done + r;
+			res = block_gcm_open(&dec, &hdr, sealed, pt);
+			if (res != TEE_SUCCESS)
+				break;
+			if (!src->padded) {
+				TEE_MemMove(b->rows + (size_t)done * prs, pt,
+					    (size_t)hdr.row_count * prs);
+			} else {
+				for (r = 0; r < hdr.row_count; r++) {
+					size_t g = (size_t)done + r;
 
-				TEE_MemMove(b->rows + g * b->rs, pt + r * prs,
-					    b->rs);
-				b->real[g] = pt[r * prs + b->rs] & 1u;
+					TEE_MemMove(b->rows + g * b->rs,
+						    pt + r * prs, b->rs);
+					b->real[g] = pt[r * prs + b->rs] & 1u;
+				}
 			}
 		}
 		done += hdr.row_count;
@@ -521,7 +534,11 @@ TEE_Result cmd_run_operator(struct ta_session *s, uint32_t param_types,
 			res = TEE_ERROR_OUT_OF_MEMORY;
 			goto out;
 		}
-		in[i].rows = op_alloc(&bufs, in[i].n * in[i].rs);
+		/* Encrypted mode: load_src writes all n rows before any
+		 * is read (else the command fails and the buffer is wiped). */
+		in[i].rows = plan->req.mode == TS_OPMODE_ENCRYPTED ?
+			op_alloc_nofill(&bufs, in[i].n * in[i].rs) :
+			op_alloc(&bufs, in[i].n * in[i].rs);
 		if (src[i].padded)
 			in[i].real = op_alloc(&bufs, in[i].n * sizeof(uint32_t));
 		if (!in[i].rows || (src[i].padded && !in[i].real)) {
@@ -534,7 +551,8 @@ TEE_Result cmd_run_operator(struct ta_session *s, uint32_t param_types,
 	was_masked = TEE_UnmaskCancellation();
 	for (i = 0; i < plan->n_inputs; i++) {
 		fail_input = i;
-		res = load_src(in_key[i], &src[i], pt, &in[i], &fail);
+		res = load_src(in_key[i], &src[i], pt, &in[i],
+			       plan->req.mode == TS_OPMODE_ENCRYPTED, &fail);
 		if (res != TEE_SUCCESS)
 			goto out;
 	}

@@ -39,6 +39,11 @@ struct op_bufs {
 /* A zeroed TEE_Malloc'd buffer of `bytes` (at least 1) recorded in b, or
  * NULL (out of memory or no free entry). Leaks: bytes. */
 void *op_alloc(struct op_bufs *b, size_t bytes);
+/* As op_alloc, but not zeroed (TEE_MALLOC_NO_FILL): only for buffers
+ * the command writes in full before it reads them (or that hand out
+ * memory only through obl_arena_alloc, which zeroes each block). Still
+ * wiped in full before it is freed. Leaks: bytes. */
+void *op_alloc_nofill(struct op_bufs *b, size_t bytes);
 /* Wipe and free one buffer from op_alloc (nothing if NULL). */
 void op_release(struct op_bufs *b, void *p);
 /* Wipe and free every buffer. */

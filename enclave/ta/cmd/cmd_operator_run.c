@@ -47,20 +47,32 @@ _Static_assert(sizeof(struct ts_op_agg) == sizeof(struct obl_agg_spec),
 /* Buffers                                                                   */
 /* ------------------------------------------------------------------------ */
 
-void *op_alloc(struct op_bufs *b, size_t bytes)
+static void *alloc_hint(struct op_bufs *b, size_t bytes, uint32_t hint)
 {
 	size_t i;
 
 	for (i = 0; i < OP_MAX_BUFS; i++) {
 		if (b->p[i])
 			continue;
-		b->p[i] = TEE_Malloc(bytes ? bytes : 1, TEE_MALLOC_FILL_ZERO);
+		b->p[i] = TEE_Malloc(bytes ? bytes : 1, hint);
 		if (!b->p[i])
 			return NULL;
 		b->n[i] = bytes ? bytes : 1;
 		return b->p[i];
 	}
 	return NULL;
+}
+
+void *op_alloc(struct op_bufs *b, size_t bytes)
+{
+	return alloc_hint(b, bytes, TEE_MALLOC_FILL_ZERO);
+}
+
+/* Zeroing a large buffer here, and again when the kernel takes it,
+ * touches every page twice; the wipe on free remains. */
+void *op_alloc_nofill(struct op_bufs *b, size_t bytes)
+{
+	return alloc_hint(b, bytes, TEE_MALLOC_NO_FILL);
 }
 
 void op_release(struct op_bufs *b, void *p)
@@ -82,15 +94,19 @@ void op_bufs_free(struct op_bufs *b)
 		cmd_free_wiped(&b->p[i], b->n[i]);
 }
 
-/* An arena of `bytes` from the heap (64-byte aligned inside). */
+/* An arena of `bytes` from the heap (64-byte aligned inside). Kernels
+ * take arena memory through obl_arena_alloc, which zeroes each block,
+ * or (the fast kernels) unzeroed for arrays they write in full before
+ * reading, so the encrypted-mode arena is not zeroed beforehand (the
+ * oblivious mode's allocation is left exactly as it was). */
 static TEE_Result arena_new(struct op_bufs *b, struct obl_arena *a,
-			    size_t bytes)
+			    size_t bytes, int nofill)
 {
 	uint8_t *p;
 
 	if (bytes > SIZE_MAX - 128)
 		return TEE_ERROR_OUT_OF_MEMORY;
-	p = op_alloc(b, bytes + 128);
+	p = nofill ? op_alloc_nofill(b, bytes + 128) : op_alloc(b, bytes + 128);
 	if (!p)
 		return TEE_ERROR_OUT_OF_MEMORY;
 	obl_arena_init(a, p, bytes + 128);
@@ -288,7 +304,70 @@ static void residual_fn(const uint8_t *rows, size_t n, size_t row_size,
 	}
 }
 
+static uint32_t ld32le(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+/* A projection that is one COL instruction of a non-bool column: it is
+ * the column's stored bytes (zero if NULL) and its NULL bit, which
+ * copy_col writes without the evaluator. *off, *nb: the column's offset
+ * and NULL bit in the raw row. 0: not such a program. Public: reads the
+ * validated program only. */
+static int plain_col(const struct op_proj *q, uint32_t *off, uint32_t *nb)
+{
+	const uint8_t *in = q->prog + TS_EXPR_HEADER_SIZE;
+
+	if (q->info.n_insn != 1 || q->info.result.kind == TS_T_BOOL ||
+	    q->info.prog_len < TS_EXPR_HEADER_SIZE +
+			       TS_EXPR_INSN_HEADER_SIZE + 8 ||
+	    ((uint32_t)in[0] | (uint32_t)in[1] << 8) != TS_OP_COL)
+		return 0;
+	*off = ld32le(in + TS_EXPR_INSN_HEADER_SIZE);
+	*nb = ld32le(in + TS_EXPR_INSN_HEADER_SIZE + 4);
+	return 1;
+}
+
+/* What ts_expr_eval of a plain COL and ts_expr_write_column give, in
+ * one pass: the stored bytes at offset off of each raw row (zero where
+ * NULL) to the projection's out_offset, and its NULL bit (the COL
+ * payload is u32 offset, u32 null bit; ts_expr_validate and
+ * op_plan_check checked both sides against the row sizes).
+ * Leaks: n, sizes, offsets.  Hides: values, NULLs. */
+static void copy_col(const struct op_proj *q, uint32_t off, uint32_t nb,
+		     const uint8_t *raw, size_t n, size_t raw_rs,
+		     uint8_t *out, size_t out_rs)
+{
+	const uint32_t w = ts_expr_stored_width(&q->info.result);
+	const uint32_t onb = q->out_null_bit;
+	size_t i;
+	uint32_t k;
+
+	for (i = 0; i < n; i++) {
+		const uint8_t *src = raw + i * raw_rs;
+		uint8_t *row = out + i * out_rs, *dst = row + q->out_offset;
+		uint8_t isnull = 0, keep;
+
+		if (nb != TS_EXPR_NOT_NULLABLE)
+			isnull = (uint8_t)((src[nb / 8] >> (nb % 8)) & 1u);
+		keep = (uint8_t)(0u - (uint32_t)(isnull ^ 1u));
+		if (nb == TS_EXPR_NOT_NULLABLE)
+			TEE_MemMove(dst, src + off, w);
+		else
+			for (k = 0; k < w; k++)
+				dst[k] = src[off + k] & keep;
+		if (onb != TS_OP_NOT_NULLABLE) {
+			uint8_t bit = (uint8_t)(1u << (onb % 8));
+
+			row[onb / 8] = (uint8_t)((row[onb / 8] & (uint8_t)~bit) |
+						 (bit & (uint8_t)(0u - isnull)));
+		}
+	}
+}
+
 /* Project n raw rows into out (n rows of out_rs bytes, zeroed first).
+ * Encrypted mode copies plain columns directly (copy_col).
  * Leaks: the programs, n, sizes.  Hides: values, NULLs. */
 static int project(const struct op_plan *p, const struct op_ws *ws,
 		   const uint8_t *raw, size_t n, size_t raw_rs, uint8_t *out)
@@ -296,11 +375,16 @@ static int project(const struct op_plan *p, const struct op_ws *ws,
 	const size_t out_rs = p->req.out_row_size;
 	struct ts_expr_col col;
 	size_t i, c;
-	uint32_t k;
+	uint32_t k, off, nb;
 
 	for (k = 0; k < p->req.proj_count; k++) {
 		const struct op_proj *q = &p->proj[k];
 
+		if (p->req.mode == TS_OPMODE_ENCRYPTED &&
+		    plain_col(q, &off, &nb)) {
+			copy_col(q, off, nb, raw, n, raw_rs, out, out_rs);
+			continue;
+		}
 		for (i = 0; i < n; i += c) {
 			c = n - i < OP_EXPR_CHUNK ? n - i : OP_EXPR_CHUNK;
 			if (ts_expr_eval(q->prog, &q->info, raw + i * raw_rs, c,
@@ -324,15 +408,27 @@ static int oblivious(const struct op_plan *p)
 	return p->req.mode == TS_OPMODE_OBLIVIOUS;
 }
 
-/* Output slots of `slots` rows of rs bytes with is_real ctls. */
-static TEE_Result out_new(struct op_bufs *b, struct op_batch *o, size_t slots,
-			  size_t rs)
+/* Output slots of `slots` rows of rs bytes with is_real ctls; nofill
+ * only for a kernel that writes every slot and ctl. */
+static TEE_Result out_alloc(struct op_bufs *b, struct op_batch *o,
+			    size_t slots, size_t rs, int nofill)
 {
 	o->n = slots;
 	o->rs = rs;
-	o->rows = op_alloc(b, mul_sz(slots, rs));
-	o->real = op_alloc(b, mul_sz(slots, sizeof(uint32_t)));
+	if (nofill) {
+		o->rows = op_alloc_nofill(b, mul_sz(slots, rs));
+		o->real = op_alloc_nofill(b, mul_sz(slots, sizeof(uint32_t)));
+	} else {
+		o->rows = op_alloc(b, mul_sz(slots, rs));
+		o->real = op_alloc(b, mul_sz(slots, sizeof(uint32_t)));
+	}
 	return o->rows && o->real ? TEE_SUCCESS : TEE_ERROR_OUT_OF_MEMORY;
+}
+
+static TEE_Result out_new(struct op_bufs *b, struct op_batch *o, size_t slots,
+			  size_t rs)
+{
+	return out_alloc(b, o, slots, rs, 0);
 }
 
 static struct obl_table as_table(const struct op_batch *b)
@@ -362,12 +458,15 @@ static TEE_Result run_filter(struct op_plan *p, struct op_batch *in,
 	uint32_t *keep;
 	TEE_Result res;
 
-	keep = op_alloc(b, mul_sz(in->n, sizeof(uint32_t)));
+	/* Encrypted mode: eval_keep writes every ctl and op_filter_fast
+	 * every slot and ctl before any is read. */
+	keep = oblivious(p) ? op_alloc(b, mul_sz(in->n, sizeof(uint32_t))) :
+		op_alloc_nofill(b, mul_sz(in->n, sizeof(uint32_t)));
 	if (!keep)
 		return TEE_ERROR_OUT_OF_MEMORY;
-	res = out_new(b, &r->out, in->n, in->rs);
+	res = out_alloc(b, &r->out, in->n, in->rs, !oblivious(p));
 	if (res == TEE_SUCCESS && oblivious(p))
-		res = arena_new(b, &a, obl_filter_work_bytes(in->n, in->rs));
+		res = arena_new(b, &a, obl_filter_work_bytes(in->n, in->rs), 0);
 	if (res != TEE_SUCCESS)
 		return res;
 	if (eval_keep(p->pred, &p->pred_info, ws, in->rows, in->n, in->rs,
@@ -403,9 +502,10 @@ static TEE_Result run_sort(struct op_plan *p, struct op_batch *in,
 		work = obl_topk_work_bytes(in->n, in->rs, p->keys, nk, k);
 	else
 		work = obl_sort_rows_work_bytes(in->n, in->rs, p->keys, nk);
-	res = out_new(b, &r->out, lim ? k : in->n, in->rs);
+	/* The fast sort and top-k write every slot and ctl. */
+	res = out_alloc(b, &r->out, lim ? k : in->n, in->rs, !oblivious(p));
 	if (res == TEE_SUCCESS)
-		res = arena_new(b, &a, work);
+		res = arena_new(b, &a, work, !oblivious(p));
 	if (res != TEE_SUCCESS)
 		return res;
 	if (lim && oblivious(p))
@@ -431,7 +531,7 @@ static TEE_Result run_limit(struct op_plan *p, struct op_batch *in,
 
 	res = out_new(b, &r->out, k, in->rs);
 	if (res == TEE_SUCCESS && oblivious(p))
-		res = arena_new(b, &a, obl_limit_work_bytes(in->n, in->rs));
+		res = arena_new(b, &a, obl_limit_work_bytes(in->n, in->rs), 0);
 	if (res != TEE_SUCCESS || k == 0)
 		return res;
 	if (oblivious(p))
@@ -440,28 +540,57 @@ static TEE_Result run_limit(struct op_plan *p, struct op_batch *in,
 	return obl_res(op_limit_fast(&t, k, r->out.rows, r->out.real, &r->m));
 }
 
+/* Encrypted aggregate's first guess of the number of groups: its output
+ * slots are zeroed by the kernel and wiped, so n slots for few groups
+ * cost O(n). A larger m runs the kernel again with m slots. */
+#define OP_AGG_FAST_CAP 65536u
+
 static TEE_Result run_aggregate(struct op_plan *p, struct op_batch *in,
 				struct op_bufs *b, struct op_result *r)
 {
 	struct obl_table t = as_table(in);
 	const size_t nk = p->req.key_count, na = p->req.agg_count;
+	const size_t orow = obl_agg_out_row_size(in->rs, na);
 	size_t cap = in->n ? in->n : 1;
 	struct obl_arena a;
 	TEE_Result res;
+	int rc;
 
-	res = out_new(b, &r->out, cap, obl_agg_out_row_size(in->rs, na));
-	if (res == TEE_SUCCESS)
-		res = arena_new(b, &a, obl_aggregate_work_bytes(in->n, in->rs,
-				p->keys, nk, p->aggs, na));
-	if (res != TEE_SUCCESS)
-		return res;
-	if (oblivious(p))
+	if (oblivious(p)) {
+		res = out_new(b, &r->out, cap, orow);
+		if (res == TEE_SUCCESS)
+			res = arena_new(b, &a, obl_aggregate_work_bytes(in->n,
+					in->rs, p->keys, nk, p->aggs, na), 0);
+		if (res != TEE_SUCCESS)
+			return res;
 		return obl_res(obl_aggregate(&t, p->keys, nk, p->aggs, na,
 					     r->out.rows, r->out.real, cap,
 					     &r->m, &a));
-	return obl_res(op_aggregate_fast(&t, p->keys, nk, p->aggs, na,
-					 r->out.rows, r->out.real, cap, &r->m,
-					 &a));
+	}
+	res = arena_new(b, &a, op_aggregate_fast_work_bytes(in->n, in->rs,
+			p->keys, nk, p->aggs, na), 1);
+	if (res != TEE_SUCCESS)
+		return res;
+	if (cap > OP_AGG_FAST_CAP)
+		cap = OP_AGG_FAST_CAP;
+	for (;;) {
+		/* op_aggregate_fast writes every slot and ctl. */
+		res = out_alloc(b, &r->out, cap, orow, 1);
+		if (res != TEE_SUCCESS)
+			return res;
+		rc = op_aggregate_fast(&t, p->keys, nk, p->aggs, na,
+				       r->out.rows, r->out.real, cap, &r->m,
+				       &a);
+		if (rc != OBL_OK || r->m <= cap)
+			return obl_res(rc);
+		/* NOT oblivious: the number of groups decides a second run
+		 * (m <= n, so the second run never truncates). */
+		op_release(b, r->out.rows);
+		op_release(b, r->out.real);
+		if (r->m > in->n)
+			return TEE_ERROR_GENERIC;
+		cap = (size_t)r->m;
+	}
 }
 
 static TEE_Result run_distinct(struct op_plan *p, struct op_batch *in,
@@ -475,7 +604,8 @@ static TEE_Result run_distinct(struct op_plan *p, struct op_batch *in,
 
 	res = out_new(b, &r->out, in->n, in->rs);
 	if (res == TEE_SUCCESS)
-		res = arena_new(b, &a, oblivious(p) ? work : mul_sz(work, 2));
+		res = arena_new(b, &a, oblivious(p) ? work : mul_sz(work, 2),
+				!oblivious(p));
 	if (res != TEE_SUCCESS)
 		return res;
 	if (oblivious(p))
@@ -553,7 +683,7 @@ static TEE_Result run_join_general(struct op_plan *p, struct op_batch in[2],
 
 		op_release(b, mem);
 		res = arena_new(b, &a, begin > SIZE_MAX - finish ? SIZE_MAX :
-				begin + finish);
+				begin + finish, 0);
 		if (res != TEE_SUCCESS)
 			return res;
 		mem = a.base;
@@ -627,14 +757,15 @@ static TEE_Result run_join(struct op_plan *p, struct op_batch in[2],
 
 		cap = in[0].n > in[1].n ? in[0].n : in[1].n;
 		for (;;) {
-			res = out_new(b, &r->out, cap, rs_out);
+			/* op_join_fast writes every slot, ctl and rnull. */
+			res = out_alloc(b, &r->out, cap, rs_out, 1);
 			if (res == TEE_SUCCESS && outer) {
-				rnull = op_alloc(b, mul_sz(cap, 4));
+				rnull = op_alloc_nofill(b, mul_sz(cap, 4));
 				res = rnull ? TEE_SUCCESS :
 					      TEE_ERROR_OUT_OF_MEMORY;
 			}
 			if (res == TEE_SUCCESS)
-				res = arena_new(b, &a, work);
+				res = arena_new(b, &a, work, 1);
 			if (res != TEE_SUCCESS)
 				return res;
 			rc = op_join_fast(&lt, lk, &rt, rk, nk, kind, resid,
@@ -657,7 +788,7 @@ static TEE_Result run_join(struct op_plan *p, struct op_batch in[2],
 		res = out_new(b, &r->out, in[0].n, rs_out);
 		if (res == TEE_SUCCESS)
 			res = arena_new(b, &a, obl_join_semi_work_bytes(in[0].n,
-					in[0].rs, in[1].n, kw));
+					in[0].rs, in[1].n, kw), 0);
 		if (res != TEE_SUCCESS)
 			return res;
 		res = obl_res(obl_join_semi(&lt, lk, &rt, rk, nk, kind,
@@ -675,7 +806,7 @@ static TEE_Result run_join(struct op_plan *p, struct op_batch in[2],
 		}
 		if (res == TEE_SUCCESS)
 			res = arena_new(b, &a, obl_join_pkfk_work_bytes(in[0].n,
-					in[0].rs, in[1].n, in[1].rs, kw));
+					in[0].rs, in[1].n, in[1].rs, kw), 0);
 		if (res != TEE_SUCCESS)
 			return res;
 		res = obl_res(obl_join_pkfk(&lt, lk, &rt, rk, nk, side, kind,
@@ -758,7 +889,16 @@ TEE_Result op_run(struct op_plan *p, struct op_batch in[2],
 	default:
 		res = TS_ERROR_BAD_REQUEST;
 	}
-	if (res != TEE_SUCCESS || p->req.proj_count == 0)
+	if (res != TEE_SUCCESS)
+		return res;
+	/* Encrypted mode does not hide m (the fast kernels' access pattern
+	 * and the output size show it): drop the dummy slots after the m
+	 * real-first rows, so that the projection and sealing skip them
+	 * (an aggregate has n slots for m groups). Their buffers are still
+	 * wiped in full. NOT oblivious; oblivious mode keeps every slot. */
+	if (!oblivious(p) && r->real_first && r->m < r->out.n)
+		r->out.n = (size_t)r->m;
+	if (p->req.proj_count == 0)
 		return res;
 
 	/* The projection, then dummies are zeroed again (a projection of
@@ -776,8 +916,10 @@ TEE_Result op_run(struct op_plan *p, struct op_batch in[2],
 			op_release(b, r->out.rows);
 		r->out.rows = proj;
 		r->out.rs = p->req.out_row_size;
-		obl_zero_dummies(r->out.rows, r->out.n, r->out.rs,
-				 r->out.real);
+		/* Encrypted mode, real first: every slot left is real. */
+		if (oblivious(p) || !r->real_first)
+			obl_zero_dummies(r->out.rows, r->out.n, r->out.rs,
+					 r->out.real);
 	}
 	return TEE_SUCCESS;
 }

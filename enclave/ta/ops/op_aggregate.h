@@ -116,5 +116,11 @@ int op_aggregate_fast(const struct obl_table *in,
 		const struct obl_agg_spec *aggs, size_t naggs,
 		uint8_t *out, uint32_t *out_is_real, size_t cap, uint64_t *m,
 		struct obl_arena *arena);
+/* Arena bytes op_aggregate_fast needs for these sizes: its hash tables
+ * (O(n) for at most n groups) unless it must sort (COUNT(DISTINCT), or
+ * sizes the hash refuses), then obl_aggregate_work_bytes. Public. */
+size_t op_aggregate_fast_work_bytes(size_t n, size_t row_size,
+		const struct obl_key_spec *keys, size_t nkeys,
+		const struct obl_agg_spec *aggs, size_t naggs);
 
 #endif /* TEESPARK_OPS_OP_AGGREGATE_H */

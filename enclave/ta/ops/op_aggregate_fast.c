@@ -297,6 +297,57 @@ static void hash_insert(uint32_t *slots, size_t mask, const uint64_t *key,
 	slots[h] = g + 1;
 }
 
+/* What fast_aggregate_hash takes from the arena (the same allocations,
+ * at most n groups), or 0 when it refuses these sizes. Public. */
+static size_t hash_work_bytes(size_t n, size_t rs, size_t kw, size_t naggs)
+{
+	size_t gw = kw + 2 + 2 * naggs, maxslots = 16;
+
+	(void)rs;
+	if (n >= UINT32_MAX / 2 || gw > SIZE_MAX / 8 / (n + 1) ||
+	    kw + 1 > SIZE_MAX / 8 / (n + 1))
+		return 0;
+	while (maxslots < 2 * n)
+		maxslots *= 2;
+	return obl_arena_cost(maxslots * 4) + obl_arena_cost((n + 1) * gw * 8) +
+		obl_arena_cost((kw + 1) * 8) +
+		2 * obl_arena_cost((n + 1) * (kw + 1) * 8);
+}
+
+/* see op_aggregate.h */
+size_t op_aggregate_fast_work_bytes(size_t n, size_t row_size,
+		const struct obl_key_spec *keys, size_t nkeys,
+		const struct obl_agg_spec *aggs, size_t naggs)
+{
+	size_t a, h;
+
+	for (a = 0; a < naggs; a++)
+		if (aggs[a].fn == OBL_AGG_COUNT_DISTINCT)
+			break;
+	h = a < naggs ? 0 : hash_work_bytes(n, row_size,
+			obl_key_spec_words(keys, nkeys), naggs);
+	return h ? h : obl_aggregate_work_bytes(n, row_size, keys, nkeys,
+			aggs, naggs);
+}
+
+/* obl_arena_alloc without its zeroing, for the hash tables, which
+ * fast_aggregate_hash writes before it reads (slots are cleared as the
+ * table grows, a group's words when the group is created): zeroing n
+ * groups up front costs O(n) where only m are used. */
+static void *take_unzeroed(struct obl_arena *a, size_t bytes)
+{
+	uint8_t *p = obl_arena_alloc(a, 0);	/* aligns a->used */
+	size_t need;
+
+	if (p == NULL || bytes > a->size - a->used)
+		return NULL;
+	need = (bytes + 63) / 64 * 64;
+	if (need > a->size - a->used)
+		return NULL;
+	a->used += need;
+	return p;
+}
+
 /* The hash GROUP BY (no COUNT(DISTINCT)): 1 on success, 0 when the arena
  * is too small (nothing written; the caller falls back to the sort).
  * The table starts small and doubles at half load up to the largest
@@ -318,8 +369,8 @@ static int fast_aggregate_hash(const struct obl_table *in,
 		maxslots *= 2;
 	if (n >= UINT32_MAX / 2 || gw > SIZE_MAX / 8 / (n + 1))
 		return 0;
-	slots = obl_arena_alloc(arena, maxslots * 4);
-	groups = obl_arena_alloc(arena, (n + 1) * gw * 8);
+	slots = take_unzeroed(arena, maxslots * 4);
+	groups = take_unzeroed(arena, (n + 1) * gw * 8);
 	key = obl_arena_alloc(arena, (kw + 1) * 8);
 	if (slots == NULL || groups == NULL || key == NULL)
 		return 0;

@@ -19,12 +19,22 @@ EXPORT_RESULT). Any node may carry ``pad_rows``: its output then has
 exactly that many rows, dummies flagged by the trailing is_real byte
 (docs/FORMAT.md appendix A), and the driver drops them when it decodes.
 
+Larger than the TA heap. Sort (without a limit), Aggregate (with group keys)
+and PK-FK inner Join switch by themselves to the streaming pipelines of
+:mod:`teespark.exec.external_sort` and :mod:`teespark.exec.streaming` when
+their input does not fit the TA heap (see :meth:`LocalDriver.run` for the
+rule, which uses public sizes only). The result has the same schema, rows,
+format and revealed row count as the in-heap operator's.
+
 Reveals: per node the TA call, its request and input/output block counts
-and sizes (docs/LEAKAGE.md, "TA operator commands").
+and sizes (docs/LEAKAGE.md, "TA operator commands"); on the larger-than-heap
+path the pipeline's calls and sizes ("External sort", "Streaming aggregate
+and join"), all functions of public sizes, and the same result size m.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 from collections.abc import Sequence
@@ -35,24 +45,41 @@ import numpy as np
 import pandas as pd
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from teespark.errors import TableNotRegisteredError
+from teespark.errors import EnclaveOutOfMemoryError, TableNotRegisteredError
+from teespark.exec._common import EncTable, RawLayout, shifted
+from teespark.exec.aggregate import plan_aggregate
+from teespark.exec.external_sort import external_sort
+from teespark.exec.filter_project import (
+    compile_predicate,
+    identity_projection,
+    projection,
+)
+from teespark.exec.join import plan_join
+from teespark.exec.setops import check_union
+from teespark.exec.sort_limit import distinct_keys, sort_keys
+from teespark.exec.streaming import (
+    StreamAgg,
+    StreamKey,
+    aggregate_large,
+    join_pkfk_large,
+)
 from teespark.format.row_codec import decode_rows, encode_rows
 from teespark.format.schema import Schema
 from teespark.ir import Expr
+from teespark.tee import SortKey
 from teespark.tee import constants as c
 from teespark.tee.descriptor import build_table_descriptor
 from teespark.tee.operators import OpRequest, pack_op_request, padded_schema_hash
 from teespark.tee.wire import BlockHeader, iter_block_headers
 
-from teespark.exec._common import EncTable
-from teespark.exec.aggregate import plan_aggregate
-from teespark.exec.filter_project import compile_predicate, projection
-from teespark.exec.join import plan_join
-from teespark.exec.setops import check_union
-from teespark.exec.sort_limit import distinct_keys, sort_keys
+__all__ = ["Aggregate", "Distinct", "Filter", "HeapTooSmallError", "Join", "Limit",
+           "LocalDriver", "Node", "Project", "Scan", "Sort", "Union"]
 
-__all__ = ["Aggregate", "Distinct", "Filter", "Join", "Limit", "LocalDriver", "Node",
-           "Project", "Scan", "Sort", "Union"]
+
+class HeapTooSmallError(EnclaveOutOfMemoryError):
+    """An operator's input does not fit the TA heap and the operator (as
+    asked) has no larger-than-heap path. The message names the operator, why
+    and what to do."""
 
 
 # --------------------------------------------------------------------------
@@ -174,13 +201,26 @@ class LocalDriver:
         result_slot, result_key: slot and development key of results the
             caller may read (:meth:`collect` installs the key).
         rows_per_block: output block capacity.
+        large: ``"auto"`` (default): Sort, Aggregate and PK-FK Join take
+            the larger-than-heap path when the input does not fit the TA
+            heap (:meth:`run`); ``"never"``: in-heap only (running out of
+            heap raises :class:`~teespark.errors.EnclaveOutOfMemoryError`);
+            ``"always"``: those operators take it whenever supported
+            (testing).
     """
 
     def __init__(self, ta: Any, *, mode: str = "oblivious", query_slot: int = 6,
                  result_slot: int = 7, result_key: bytes | None = None,
-                 rows_per_block: int = 256) -> None:
+                 rows_per_block: int = 256, large: str = "auto") -> None:
         if mode not in _MODES:
             raise ValueError(f"mode must be one of {sorted(_MODES)}")
+        if large not in ("auto", "never", "always"):
+            raise ValueError("large must be 'auto', 'never' or 'always'")
+        self.large = large
+        self._heap_bytes: int | None = None
+        #: Per run(): which path each Sort/Aggregate/Join node took, in
+        #: execution order ("heap" or "large"); public, for tests and logs.
+        self.paths: list[tuple[str, str]] = []
         self.ta = ta
         self.mode = _MODES[mode]
         self.query_slot = query_slot
@@ -218,7 +258,46 @@ class LocalDriver:
     # -- running --------------------------------------------------------------
 
     def run(self, node: Node, *, out_slot: int | None = None) -> EncTable:
-        """Run ``node`` (and its children); the result stays encrypted."""
+        """Run ``node`` (and its children); the result stays encrypted.
+
+        Sort, Aggregate and Join nodes choose between the in-heap operator
+        (one RUN_OPERATOR call) and the larger-than-heap path:
+
+        1. if the input's plaintext bytes (row count x row size, summed over
+           the inputs, twice for a Sort, which holds input and output) exceed
+           the TA heap (``get_info().heap_bytes``), the in-heap operator
+           cannot fit: take the larger-than-heap path at once;
+        2. else try RUN_OPERATOR and, on
+           :class:`~teespark.errors.EnclaveOutOfMemoryError`, take the
+           larger-than-heap path.
+
+        The TA sizes every allocation from public values (docs/LEAKAGE.md),
+        so both the estimate and whether the TA ran out of heap are
+        functions of public sizes (row counts and sizes, the request, the
+        heap size): the choice reveals nothing new. (With the fallback, the
+        trace shows the failed RUN_OPERATOR call; it is the same for every
+        input of that shape.)
+
+        The larger-than-heap paths (always oblivious, in either mode):
+
+        - Sort without a limit: :func:`external_sort` (same rows, same
+          schema hash, keys in the same order; ties in an order of their
+          own, as the in-heap sort);
+        - Aggregate: :func:`aggregate_large` with ``reveal=True`` (groups in
+          ascending key order, the number of groups m revealed as in-heap
+          with ``pad_rows=0``), then the in-heap operator's projection as one
+          RUN_OPERATOR PROJECT over the m raw rows;
+        - PK-FK inner Join: :func:`join_pkfk_large` (the join size m
+          revealed, as in-heap), then the projection to ``left columns +
+          right columns`` as one RUN_OPERATOR PROJECT over the m raw rows.
+
+        Supported only with: an unpadded input, ``pad_rows=0``, non-nullable
+        sort, group and join keys (the streaming pipelines do not order by
+        NULL flags), no COUNT(DISTINCT), no join residual; the aggregate's
+        and the join's m result rows must fit the heap for the projection.
+        Otherwise a node that does not fit raises :class:`HeapTooSmallError`
+        naming the operator, the reason and what to do.
+        """
         if isinstance(node, Scan):
             return node.table
         slot = self.query_slot if out_slot is None else out_slot
@@ -227,7 +306,9 @@ class LocalDriver:
         else:
             inputs = [self.run(node.child)]  # type: ignore[attr-defined]
         req, out_schema = self._request(node, inputs, slot)
-        return self._call(req, inputs, out_schema, slot, node.pad_rows)
+        if not isinstance(node, (Sort, Aggregate, Join)) or self.large == "never":
+            return self._call(req, inputs, out_schema, slot, node.pad_rows)
+        return self._heap_or_large(node, req, inputs, out_schema, slot)
 
     def collect(self, node: Node) -> pd.DataFrame:
         """Run ``node`` with its output under the result slot and decrypt it
@@ -282,6 +363,155 @@ class LocalDriver:
                         out_table_id=self._table_id(), out_table_version=1,
                         out_schema_hash=out.hash(), pad_rows=node.pad_rows, **kw)
         return req, out
+
+    # -- larger than the heap ---------------------------------------------------
+
+    def _heap(self) -> int:
+        if self._heap_bytes is None:
+            self._heap_bytes = int(self.ta.get_info().heap_bytes)
+        return self._heap_bytes
+
+    @staticmethod
+    def _plain_bytes(t: EncTable) -> int:
+        return t.rows * (t.schema.row_size + (1 if t.padded else 0))
+
+    def _heap_or_large(self, node: Node, req: OpRequest, inputs: list[EncTable],
+                       out_schema: Schema, slot: int) -> EncTable:
+        name = type(node).__name__
+        why = self._no_large_path(node, inputs)
+        need = sum(self._plain_bytes(t) for t in inputs)
+        if isinstance(node, Sort):
+            need *= 2
+        if self.large == "always" and why is None:
+            return self._large(node, req, inputs, out_schema, slot)
+        if need <= self._heap():
+            try:
+                out = self._call(req, inputs, out_schema, slot, node.pad_rows)
+                self.paths.append((name, "heap"))
+                return out
+            except EnclaveOutOfMemoryError as e:
+                if why is not None:
+                    raise self._too_small(name, inputs, why) from e
+        elif why is not None:
+            raise self._too_small(name, inputs, why)
+        return self._large(node, req, inputs, out_schema, slot)
+
+    def _too_small(self, name: str, inputs: list[EncTable], why: str) -> HeapTooSmallError:
+        size = sum(self._plain_bytes(t) for t in inputs)
+        return HeapTooSmallError(
+            f"{name}: the input ({size} bytes of rows) does not fit the {self._heap()}-byte "
+            f"TA heap and {name} has no larger-than-heap path here: {why}. Raise the TA heap "
+            "(TA_DATA_SIZE; TEESPARK_TA_DATA_SIZE on the simulator) or reshape the query "
+            "(filter or project first, see LocalDriver.run)", command="RUN_OPERATOR")
+
+    @staticmethod
+    def _no_large_path(node: Node, inputs: list[EncTable]) -> str | None:
+        """Why ``node`` cannot take the larger-than-heap path (None: it can)."""
+        if node.pad_rows:
+            return "pad_rows is not supported there (drop pad_rows)"
+        if any(t.padded for t in inputs):
+            return "its input is a padded table (drop pad_rows on the child node)"
+        if isinstance(node, Sort):
+            if node.limit:
+                return "a top-k sort (Sort with limit) is in-heap only"
+            names = [k if isinstance(k, str) else k[0] for k in node.keys]
+            nullable = [n for n in names if inputs[0].schema.column(n).nullable]
+            if nullable:
+                return (f"sort keys {nullable} are nullable (the external sort has no "
+                        "NULL order; declare them NOT NULL)")
+            return None
+        if isinstance(node, Aggregate):
+            if not node.groups:
+                return "a global aggregate (no GROUP BY key) is in-heap only"
+            if any(fn == "count_distinct" for _n, fn, _c in node.aggs):
+                return "COUNT(DISTINCT) is not supported by the streaming aggregate"
+            nullable = [g for g in node.groups if inputs[0].schema.column(g).nullable]
+            if nullable:
+                return f"group keys {nullable} are nullable (declare them NOT NULL)"
+            return None
+        assert isinstance(node, Join)
+        if node.pk_side is None:
+            return ("only PK-FK inner joins stream; this is a general (many-to-many) "
+                    "join (set pk_side if one side's keys are unique)")
+        if node.kind != "inner":
+            return f"only inner PK-FK joins stream, not {node.kind}"
+        if node.residual is not None:
+            return "a join residual is not supported there (filter after the join)"
+        bad = [a for a, _b in node.on if inputs[0].schema.column(a).nullable] + \
+            [b for _a, b in node.on if inputs[1].schema.column(b).nullable]
+        if bad:
+            return f"join keys {bad} are nullable (declare them NOT NULL)"
+        return None
+
+    def _retry(self, inputs: list[EncTable], fn: Any) -> Any:
+        """Run ``fn()``; on an evicted input register the inputs once and retry."""
+        for attempt in range(2):
+            try:
+                return fn()
+            except TableNotRegisteredError:
+                if attempt:
+                    raise
+                for t in inputs:
+                    self.ta.register_table(t.descriptor, t.slot)
+        raise AssertionError("unreachable")
+
+    def _large(self, node: Node, req: OpRequest, inputs: list[EncTable],
+               out_schema: Schema, slot: int) -> EncTable:
+        self.paths.append((type(node).__name__, "large"))
+        if isinstance(node, Sort):
+            t = inputs[0]
+            keys = [SortKey(k.type, k.offset, k.width, descending=k.descending)
+                    for k in req.keys]
+            s = self._retry(inputs, lambda: external_sort(
+                self.ta, t.blocks, t.descriptor, keys, in_key_slot=t.slot,
+                out_key_slot=slot, out_table_id=req.out_table_id,
+                out_table_version=req.out_table_version, rows_per_block=self.rows_per_block))
+            return EncTable(out_schema, s.descriptor, s.blocks, slot, s.rows, False)
+        raw_id = self._table_id()
+        raw_hash = hashlib.sha256(b"teespark/driver/large-raw/" + raw_id).digest()
+        q = self.query_slot
+        if isinstance(node, Aggregate):
+            t = inputs[0]
+            keys = [StreamKey(k.type, k.offset, k.width) for k in req.keys]
+            aggs = [StreamAgg(a.fn, a.type, a.offset, a.width, a.nullable, a.null_offset,
+                              a.null_bit) for a in req.aggs]
+            r = self._retry(inputs, lambda: aggregate_large(
+                self.ta, t.blocks, t.descriptor, keys, aggs, in_key_slot=t.slot,
+                work_key_slot=q, out_key_slot=q, out_table_id=raw_id,
+                out_schema_hash=raw_hash, rows_per_block=self.rows_per_block))
+            projs = req.projections
+        else:
+            assert isinstance(node, Join)
+            left = node.pk_side == "left"
+            pk, fk = (inputs[0], inputs[1]) if left else (inputs[1], inputs[0])
+            lk = [SortKey(k.type, k.offset, k.width) for k in req.keys]
+            rk = [SortKey(k.type, k.offset, k.width) for k in req.right_keys]
+            pkk, fkk = (lk, rk) if left else (rk, lk)
+            r = self._retry(inputs, lambda: join_pkfk_large(
+                self.ta, pk.blocks, pk.descriptor, fk.blocks, fk.descriptor, pkk, fkk,
+                pk_key_slot=pk.slot, fk_key_slot=fk.slot, work_key_slot=q, out_key_slot=q,
+                out_table_id=raw_id, out_schema_hash=raw_hash,
+                rows_per_block=self.rows_per_block))
+            # Raw rows are [PK row | FK row]; copy each output column by name.
+            raw = RawLayout(shifted(pk.schema, 0) + shifted(fk.schema, pk.schema.row_size),
+                            pk.schema.row_size + fk.schema.row_size)
+            projs = identity_projection(raw, out_schema)
+        raw_t = EncTable(out_schema, r.descriptor, r.blocks, q, r.rows, False)
+        preq = OpRequest(op=c.TS_OP_PROJECT, mode=self.mode, in_slots=[q],
+                         in_schema_hashes=[raw_hash], in_padded=[False], out_key_slot=slot,
+                         rows_per_block=self.rows_per_block, out_row_size=out_schema.row_size,
+                         out_table_id=req.out_table_id,
+                         out_table_version=req.out_table_version,
+                         out_schema_hash=out_schema.hash(), pad_rows=0, projections=projs)
+        try:
+            return self._call(preq, [raw_t], out_schema, slot, 0)
+        except EnclaveOutOfMemoryError as e:
+            raise HeapTooSmallError(
+                f"{type(node).__name__}: the streamed result ({r.rows} rows of {r.row_size} "
+                f"bytes) does not fit the {self._heap()}-byte TA heap for its final "
+                "projection; raise the TA heap (TA_DATA_SIZE; TEESPARK_TA_DATA_SIZE on the "
+                "simulator) or make the result smaller (filter first)",
+                command="RUN_OPERATOR") from e
 
     def _estimate(self, req: OpRequest, inputs: list[EncTable]) -> int:
         """Output bytes from public sizes (exact when padded)."""
