@@ -130,4 +130,13 @@ TEE_Result cmd_request_params(uint32_t param_types,
 void cmd_report_block_error(TEE_Result res, uint32_t fail_index,
 			    TEE_Param params[SHIM_NUM_PARAMS], const char *cmd);
 
+/* Check a ts_sort_request's slots, counts and key columns (SORT_BLOCKS and
+ * XSORT_START share it) and fill cols[0..key_count-1]. Unused key entries
+ * must be all zero, like every reserved field, so that later ABI versions
+ * can give them meaning; offsets are checked later, against the row size.
+ * Public input only. */
+struct obl_key_col;
+TEE_Result cmd_check_sort_request(const struct ts_sort_request *req,
+				  struct obl_key_col *cols);
+
 #endif /* TEESPARK_CMD_H */

@@ -219,38 +219,6 @@ TEE_Result xsort_run_seal(const struct xsort_job *j, struct block_gcm *enc,
 
 /* ------------------------------------------------------------ XSORT_START */
 
-/* The request's key columns (as SORT_BLOCKS checks them; unused entries all
- * zero) and the output shape. */
-static TEE_Result check_request(const struct ts_sort_request *req,
-				struct obl_key_col *cols)
-{
-	uint32_t i;
-
-	if (req->in_key_slot >= TS_MAX_KEY_SLOTS ||
-	    req->out_key_slot >= TS_MAX_KEY_SLOTS ||
-	    req->rows_per_block == 0 ||
-	    req->key_count == 0 || req->key_count > TS_MAX_SORT_KEYS)
-		return TS_ERROR_BAD_REQUEST;
-	for (i = 0; i < TS_MAX_SORT_KEYS; i++) {
-		const struct ts_sort_key *k = &req->keys[i];
-
-		if (i >= req->key_count) {
-			if (k->type || k->descending || k->offset ||
-			    k->width || k->reserved)
-				return TS_ERROR_BAD_REQUEST;
-			continue;
-		}
-		cols[i].type = k->type;
-		cols[i].descending = k->descending;
-		cols[i].offset = k->offset;
-		cols[i].width = k->width;
-		cols[i].reserved = k->reserved;
-	}
-	if (obl_key_words_for(cols, req->key_count) == 0)
-		return TS_ERROR_BAD_REQUEST;
-	return TEE_SUCCESS;
-}
-
 /* Run geometry from c, r and the input; TS_ERROR_BAD_REQUEST if it breaks
  * a rule of teespark_ta.h (XSORT_START). All public. */
 static TEE_Result job_geometry(struct xsort_job *j, uint32_t c, uint32_t r)
@@ -346,7 +314,7 @@ TEE_Result cmd_xsort_start(struct ta_session *s, uint32_t param_types,
 	if (!j)
 		return TEE_ERROR_OUT_OF_MEMORY;
 
-	res = check_request(&req, j->cols);
+	res = cmd_check_sort_request(&req, j->cols);
 	if (res != TEE_SUCCESS) {
 		SHIM_LOGE("XSORT_START: invalid request");
 		goto fail;

@@ -60,39 +60,6 @@ static void sort_state_free(struct sort_state *st)
 	cmd_free_wiped(&st->pt, st->pt_size);
 }
 
-/* Checks that need no row size. Unused key entries must be all zero, like
- * every reserved field, so that later ABI versions can give them meaning. */
-static TEE_Result check_request(const struct ts_sort_request *req,
-				struct obl_key_col *cols)
-{
-	uint32_t i;
-
-	if (req->in_key_slot >= TS_MAX_KEY_SLOTS ||
-	    req->out_key_slot >= TS_MAX_KEY_SLOTS ||
-	    req->rows_per_block == 0 ||
-	    req->key_count == 0 || req->key_count > TS_MAX_SORT_KEYS)
-		return TS_ERROR_BAD_REQUEST;
-	for (i = 0; i < TS_MAX_SORT_KEYS; i++) {
-		const struct ts_sort_key *k = &req->keys[i];
-
-		if (i >= req->key_count) {
-			if (k->type || k->descending || k->offset ||
-			    k->width || k->reserved)
-				return TS_ERROR_BAD_REQUEST;
-			continue;
-		}
-		cols[i].type = k->type;
-		cols[i].descending = k->descending;
-		cols[i].offset = k->offset;
-		cols[i].width = k->width;
-		cols[i].reserved = k->reserved;
-	}
-	/* Types, widths, descending and reserved; offsets wait for row_size. */
-	if (obl_key_words_for(cols, req->key_count) == 0)
-		return TS_ERROR_BAD_REQUEST;
-	return TEE_SUCCESS;
-}
-
 /* Pass 1: headers only. On TS_ERROR_BLOCK_* *fail_index is the block. */
 static TEE_Result scan_input(const void *buf, size_t len,
 			     const struct ts_sort_request *req,
@@ -227,7 +194,7 @@ TEE_Result cmd_sort_blocks(struct ta_session *s, uint32_t param_types,
 	if (res != TEE_SUCCESS)
 		return res;
 	TEE_MemFill(cols, 0, sizeof(cols));
-	res = check_request(&req, cols);
+	res = cmd_check_sort_request(&req, cols);
 	if (res != TEE_SUCCESS) {
 		SHIM_LOGE("SORT_BLOCKS: invalid request");
 		return res;

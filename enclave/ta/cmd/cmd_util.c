@@ -2,6 +2,7 @@
  * cmd_util.c - small helpers shared by the command handlers (see cmd.h).
  */
 #include "cmd.h"
+#include "../ops/key_encode.h"
 
 uint64_t cmd_now_us(void)
 {
@@ -67,4 +68,36 @@ void cmd_report_block_error(TEE_Result res, uint32_t fail_index,
 		return;
 	params[3].value.a = fail_index;
 	SHIM_LOGE("%s: block %u: 0x%x", cmd, fail_index, (unsigned int)res);
+}
+
+/* see cmd.h */
+TEE_Result cmd_check_sort_request(const struct ts_sort_request *req,
+				struct obl_key_col *cols)
+{
+	uint32_t i;
+
+	if (req->in_key_slot >= TS_MAX_KEY_SLOTS ||
+	    req->out_key_slot >= TS_MAX_KEY_SLOTS ||
+	    req->rows_per_block == 0 ||
+	    req->key_count == 0 || req->key_count > TS_MAX_SORT_KEYS)
+		return TS_ERROR_BAD_REQUEST;
+	for (i = 0; i < TS_MAX_SORT_KEYS; i++) {
+		const struct ts_sort_key *k = &req->keys[i];
+
+		if (i >= req->key_count) {
+			if (k->type || k->descending || k->offset ||
+			    k->width || k->reserved)
+				return TS_ERROR_BAD_REQUEST;
+			continue;
+		}
+		cols[i].type = k->type;
+		cols[i].descending = k->descending;
+		cols[i].offset = k->offset;
+		cols[i].width = k->width;
+		cols[i].reserved = k->reserved;
+	}
+	/* Types, widths, descending and reserved; offsets wait for row_size. */
+	if (obl_key_words_for(cols, req->key_count) == 0)
+		return TS_ERROR_BAD_REQUEST;
+	return TEE_SUCCESS;
 }
