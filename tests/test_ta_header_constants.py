@@ -61,6 +61,7 @@ MIRRORS = {"ts_block_header": (wire.TsBlockHeader, "TS_BLOCK_HEADER_SIZE", wire.
            "ts_op_proj": (wire.TsOpProj, "TS_OP_PROJ_SIZE", wire.OP_PROJ),
            # STREAM (id 13)
            "ts_stream_copy": (wire.TsStreamCopy, "TS_STREAM_COPY_SIZE", None),
+           "ts_stream_ann": (wire.TsStreamAnn, "TS_STREAM_ANN_SIZE", None),
            "ts_stream_request": (wire.TsStreamRequest, "TS_STREAM_REQUEST_SIZE", None)}
 
 

@@ -46,7 +46,7 @@ TA_SRCS := entry.c key_slots.c table_registry.c attestation.c \
 TA_SRCS += cmd/cmd_external_sort.c cmd/cmd_merge_split.c cmd/cmd_merge_runs.c
 
 # Streaming aggregate and join (STREAM, id 13): cmd_stream*.c.
-TA_SRCS += cmd/cmd_stream.c
+TA_SRCS += cmd/cmd_stream.c cmd/cmd_stream_expand.c
 
 TA_OBJ := $(BUILD)/obj/ta
 TA_OBJS := $(TA_SRCS:%.c=$(TA_OBJ)/%.o)

@@ -21,6 +21,7 @@
  * the table sizes.
  */
 #include "cmd_stream.h"
+#include "cmd_stream_internal.h"
 #include "block_list.h"
 #include "output_table.h"
 #include "../ct.h"
@@ -28,84 +29,6 @@
 #include "../ops/agg_values.h"
 #include "../ops/key_encode_nulls.h"
 #include "../ops/op_aggregate.h"
-
-#if defined(TEESPARK_SIM) && defined(__has_include)
-#if __has_include(<valgrind/memcheck.h>)
-#include <valgrind/memcheck.h>
-/* The simulator's constant-time check runs under valgrind: a declassified
- * value becomes public, so memcheck must stop tracking it as secret. */
-#define STREAM_DECLASSIFY(p, n) ((void)VALGRIND_MAKE_MEM_DEFINED((p), (n)))
-#endif
-#endif
-#ifndef STREAM_DECLASSIFY
-#define STREAM_DECLASSIFY(p, n) ((void)(p), (void)(n))
-#endif
-
-/* The wire key and aggregate entries are the kernels' structs. */
-_Static_assert(sizeof(struct ts_op_key) == sizeof(struct obl_key_spec),
-	       "ts_op_key is struct obl_key_spec");
-_Static_assert(sizeof(struct ts_op_agg) == sizeof(struct obl_agg_spec),
-	       "ts_op_agg is struct obl_agg_spec");
-_Static_assert(sizeof(struct ts_stream_request) == TS_STREAM_REQUEST_SIZE,
-	       "ts_stream_request size");
-_Static_assert(sizeof(struct ts_stream_copy) == TS_STREAM_COPY_SIZE,
-	       "ts_stream_copy size");
-
-#define FLAG_WORD 8	/* the flag word in front of AGGREGATE/JOIN rows */
-
-/* Key equality of the row steps. The constant-time check's negative control
- * (ct_stream_harness_leaky) builds this file with
- * -DSTREAM_KEY_EQ=stream_key_eq_leaky, a branchy comparison, and requires
- * valgrind to flag it. */
-#ifndef STREAM_KEY_EQ
-#define STREAM_KEY_EQ ct_key_eq
-#else
-uint32_t STREAM_KEY_EQ(const uint64_t *a, const uint64_t *b, size_t words);
-#endif
-
-/* One input table: its registered entry, its blocks and pass 1's counts. */
-struct stream_input {
-	struct ta_table table;
-	const uint8_t *buf;	/* untrusted (shared) memory */
-	size_t len;
-	uint64_t n_rows;
-	size_t max_ct;
-};
-
-/* Everything the handler allocates, freed (and wiped) in one place. The
- * state of the row steps is secret; the sizes are public. */
-struct stream_state {
-	struct block_gcm dec[2];
-	struct block_gcm enc;
-	uint8_t *in_pt;		/* one input block */
-	size_t in_pt_size;
-	uint8_t *out_pt;	/* one output block */
-	size_t out_pt_size;
-	uint8_t *scratch;	/* several row-sized work areas, see below */
-	size_t scratch_size;
-	/* views into scratch */
-	uint8_t *pending;	/* AGGREGATE: the previous row's candidate */
-	uint8_t *row;		/* the output row being built */
-	uint8_t *pk_row;	/* JOIN_PKFK: last PK row's [pk_offset, +pk_size) */
-	uint64_t *kw_cur;	/* key words of the current row */
-	uint64_t *kw_prev;	/* of the previous row / of the last PK row */
-	size_t kwords;
-	/* AGGREGATE */
-	struct obl_key_spec keys[TS_STREAM_MAX_KEYS];
-	struct obl_agg_spec aggs[TS_STREAM_MAX_AGGS];
-	uint64_t cnt[TS_STREAM_MAX_AGGS];
-	uint64_t acc[TS_STREAM_MAX_AGGS];
-	/* JOIN_PKFK */
-	uint32_t has_pk;
-	uint32_t dup;
-	/* Both: real output rows so far (secret until reveal). */
-	uint64_t real;
-	/* Output writer. */
-	struct output_table ot;
-	uint32_t fill;		/* rows in out_pt */
-	uint64_t written;	/* rows emitted */
-	uint64_t rows_seen;	/* input rows stepped */
-};
 
 static void stream_state_free(struct stream_state *st)
 {
@@ -115,6 +38,7 @@ static void stream_state_free(struct stream_state *st)
 	cmd_free_wiped(&st->in_pt, st->in_pt_size);
 	cmd_free_wiped(&st->out_pt, st->out_pt_size);
 	cmd_free_wiped(&st->scratch, st->scratch_size);
+	cmd_free_wiped(&st->xstate, st->xstate_size);
 	shim_wipe(st->cnt, sizeof(st->cnt));
 	shim_wipe(st->acc, sizeof(st->acc));
 	st->has_pk = 0;
@@ -140,11 +64,11 @@ static TEE_Result check_request(const struct ts_stream_request *r)
 {
 	uint32_t m = r->mode;
 
-	if (m < TS_STREAM_WIDEN || m > TS_STREAM_LIMIT ||
+	if (m < TS_STREAM_WIDEN || m > TS_STREAM_FILL ||
 	    r->in0_key_slot >= TS_MAX_KEY_SLOTS ||
 	    r->in1_key_slot >= TS_MAX_KEY_SLOTS ||
 	    r->out_key_slot >= TS_MAX_KEY_SLOTS ||
-	    r->reserved[0] || r->reserved[1] || r->reserved2 ||
+	    r->pred_size || r->proj_count ||
 	    r->key_count > TS_STREAM_MAX_KEYS ||
 	    r->agg_count > TS_STREAM_MAX_AGGS ||
 	    r->copy_count > TS_STREAM_MAX_COPIES || r->reveal > 1 ||
@@ -155,6 +79,14 @@ static TEE_Result check_request(const struct ts_stream_request *r)
 	    !all_zero(&r->copies[r->copy_count],
 		      (TS_STREAM_MAX_COPIES - r->copy_count) *
 		      sizeof(r->copies[0])))
+		return TS_ERROR_BAD_REQUEST;
+	/* The expansion modes check the rest in stream_expand_check. */
+	if (stream_is_expand_mode(m))
+		return (r->in1_key_slot || r->in0_bytes || r->copy_count ||
+			r->fk_offset || r->agg_count || r->pk_size ||
+			(m != TS_STREAM_GENERATE && r->limit)) ?
+			TS_ERROR_BAD_REQUEST : TEE_SUCCESS;
+	if (r->variant || r->aux_offset)
 		return TS_ERROR_BAD_REQUEST;
 	if (m != TS_STREAM_WIDEN && (r->in1_key_slot || r->in0_bytes ||
 				     r->copy_count || r->fk_offset))
@@ -192,6 +124,10 @@ static TEE_Result check_shapes(const struct ts_stream_request *r,
 {
 	uint32_t i;
 	size_t o;
+
+	if (stream_is_expand_mode(r->mode))
+		return stream_expand_check(r, st, rs0, out_row_size,
+					   &st->xstate_size);
 
 	switch (r->mode) {
 	case TS_STREAM_WIDEN:
@@ -274,7 +210,7 @@ static TEE_Result scan_input(struct stream_input *in, uint32_t *fail_index)
 /* --------------------------------------------------------------- output */
 
 /* The next free output row slot. */
-static uint8_t *out_slot(struct stream_state *st)
+uint8_t *stream_out_slot(struct stream_state *st)
 {
 	return st->out_pt + (size_t)st->fill * st->ot.t.row_size;
 }
@@ -282,7 +218,7 @@ static uint8_t *out_slot(struct stream_state *st)
 /* Count the row just written to out_slot; seal the block when it is full
  * (block boundaries depend on the public counts only).
  * Leaks: row and block counts.  Hides: rows. */
-static TEE_Result out_commit(struct stream_state *st)
+TEE_Result stream_out_commit(struct stream_state *st)
 {
 	const uint32_t rpb = st->ot.t.rows_per_block;
 	TEE_Result res;
@@ -300,16 +236,16 @@ static TEE_Result out_commit(struct stream_state *st)
 
 /* Write `row` to the next slot if ctl, else a zero row (a dummy).
  * Leaks: the row size.  Hides: ctl, the row. */
-static TEE_Result out_masked(struct stream_state *st, uint32_t ctl,
-			     const uint8_t *row)
+TEE_Result stream_out_masked(struct stream_state *st, uint32_t ctl,
+			   const uint8_t *row)
 {
-	uint8_t *dst = out_slot(st);
+	uint8_t *dst = stream_out_slot(st);
 	uint8_t m = (uint8_t)(0u - (ctl & 1u));
 	size_t i, n = st->ot.t.row_size;
 
 	for (i = 0; i < n; i++)
 		dst[i] = (uint8_t)(row[i] & m);
-	return out_commit(st);
+	return stream_out_commit(st);
 }
 
 /* --------------------------------------------------------------- steps */
@@ -320,7 +256,7 @@ static TEE_Result step_widen(struct stream_state *st,
 			     const struct ts_stream_request *r,
 			     const uint8_t *row, uint32_t rs, uint32_t side)
 {
-	uint8_t *dst = out_slot(st);
+	uint8_t *dst = stream_out_slot(st);
 	uint32_t i;
 
 	TEE_MemFill(dst, 0, r->out_row_size);
@@ -332,7 +268,7 @@ static TEE_Result step_widen(struct stream_state *st,
 		TEE_MemMove(dst + c->dst, row + (side ? c->src1 : c->src0),
 			    c->width);
 	}
-	return out_commit(st);
+	return stream_out_commit(st);
 }
 
 /* AGGREGATE: fold one row into the running aggregates of its group and
@@ -453,7 +389,7 @@ static TEE_Result step_aggregate(struct stream_state *st,
 				      st->kw_cur);
 	if (!first) {
 		start = ct_not(STREAM_KEY_EQ(st->kw_cur, st->kw_prev, st->kwords));
-		res = out_masked(st, start, st->pending);
+		res = stream_out_masked(st, start, st->pending);
 		st->real += start;
 	}
 	t = st->kw_prev;
@@ -491,7 +427,7 @@ static TEE_Result step_join(struct stream_state *st,
 	ct_copy(is_pk, st->pk_row, row + r->pk_offset, r->pk_size);
 	ct_copy(is_pk, st->kw_prev, st->kw_cur, st->kwords * 8);
 	st->has_pk |= is_pk & ct_not(null);
-	return out_masked(st, match, st->row);
+	return stream_out_masked(st, match, st->row);
 }
 
 /* Pass 2 over one input: open each block, step each row.
@@ -542,12 +478,16 @@ static TEE_Result run_input(struct stream_state *st,
 			case TS_STREAM_JOIN_PKFK:
 				res = step_join(st, r, row, rs);
 				break;
+			case TS_STREAM_GROUP_COUNT:
+			case TS_STREAM_FILL:
+				res = stream_expand_step(st, r, row, rs);
+				break;
 			default:	/* LIMIT */
 				if (done + i >= r->limit)
 					break;
-				TEE_MemMove(out_slot(st), row + r->pk_offset,
+				TEE_MemMove(stream_out_slot(st), row + r->pk_offset,
 					    r->out_row_size);
-				res = out_commit(st);
+				res = stream_out_commit(st);
 				break;
 			}
 			st->rows_seen++;
@@ -593,7 +533,10 @@ static TEE_Result alloc_state(struct stream_state *st, size_t max_in_ct,
 	st->in_pt = TEE_Malloc(st->in_pt_size, TEE_MALLOC_NO_FILL);
 	st->out_pt = TEE_Malloc(st->out_pt_size, TEE_MALLOC_NO_FILL);
 	st->scratch = TEE_Malloc(st->scratch_size, 0);
-	if (!st->in_pt || !st->out_pt || !st->scratch)
+	if (st->xstate_size)
+		st->xstate = TEE_Malloc(st->xstate_size, 0);
+	if (!st->in_pt || !st->out_pt || !st->scratch ||
+	    (st->xstate_size && !st->xstate))
 		return TEE_ERROR_OUT_OF_MEMORY;
 	st->pending = st->scratch;
 	st->row = st->pending + orow;
@@ -638,8 +581,11 @@ TEE_Result cmd_stream(struct ta_session *s, uint32_t param_types,
 		SHIM_LOGE("STREAM: invalid request");
 		return res;
 	}
-	n_in = req.mode == TS_STREAM_WIDEN ? 2 : 1;
-	in_key[0] = key_slots_get(&s->keys, req.in0_key_slot, &res);
+	n_in = req.mode == TS_STREAM_WIDEN ? 2 :
+	       req.mode == TS_STREAM_GENERATE ? 0 : 1;
+	res = TEE_SUCCESS;
+	if (n_in > 0)
+		in_key[0] = key_slots_get(&s->keys, req.in0_key_slot, &res);
 	if (in_key[0] && n_in == 2)
 		in_key[1] = key_slots_get(&s->keys, req.in1_key_slot, &res);
 	if (res == TEE_SUCCESS)
@@ -657,6 +603,10 @@ TEE_Result cmd_stream(struct ta_session *s, uint32_t param_types,
 
 	/* 2. The input tables, then headers. */
 	len0 = in_len;
+	if (n_in == 0 && in_len != 0) {
+		SHIM_LOGE("STREAM: GENERATE takes no input blocks");
+		return TS_ERROR_BAD_REQUEST;
+	}
 	if (n_in == 2) {
 		if (req.in0_bytes > in_len) {
 			SHIM_LOGE("STREAM: in0_bytes beyond param[0]");
@@ -664,8 +614,9 @@ TEE_Result cmd_stream(struct ta_session *s, uint32_t param_types,
 		}
 		len0 = (size_t)req.in0_bytes;
 	}
-	res = open_input(s, &in[0], in_buf, len0, req.in0_key_slot,
-			 &fail_index);
+	if (n_in > 0)
+		res = open_input(s, &in[0], in_buf, len0, req.in0_key_slot,
+				 &fail_index);
 	if (res == TEE_SUCCESS && n_in == 2) {
 		fail_input = 1;
 		res = open_input(s, &in[1], (const uint8_t *)in_buf + len0,
@@ -689,6 +640,14 @@ TEE_Result cmd_stream(struct ta_session *s, uint32_t param_types,
 		break;
 	case TS_STREAM_LIMIT:
 		out_rows = in[0].n_rows < req.limit ? in[0].n_rows : req.limit;
+		out_rpb = req.rows_per_block;
+		break;
+	case TS_STREAM_GENERATE:
+		if (req.limit > (UINT64_MAX >> 2)) {
+			res = TS_ERROR_BAD_REQUEST;
+			goto out;
+		}
+		out_rows = 2 * req.limit;
 		out_rpb = req.rows_per_block;
 		break;
 	default:
@@ -730,10 +689,14 @@ TEE_Result cmd_stream(struct ta_session *s, uint32_t param_types,
 		fail_input = j;
 		res = run_input(&st, &req, &in[j], j, &fail_index);
 	}
+	if (res == TEE_SUCCESS && req.mode == TS_STREAM_GENERATE)
+		res = stream_expand_generate(&st, &req);
+	if (res == TEE_SUCCESS && stream_is_expand_mode(req.mode))
+		res = stream_expand_finish(&st, &req);
 	/* AGGREGATE: the last row ends the last group. */
 	if (res == TEE_SUCCESS && req.mode == TS_STREAM_AGGREGATE &&
 	    st.rows_seen > 0) {
-		res = out_masked(&st, 1, st.pending);
+		res = stream_out_masked(&st, 1, st.pending);
 		st.real += 1;
 	}
 	/* A table of zero rows still has its one empty block. */

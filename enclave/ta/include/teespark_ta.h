@@ -23,7 +23,7 @@
 #define TA_TEESPARK_UUID_STR "83c7c701-68cf-4ff1-9ff7-4ba80b8f66ec"
 
 /* Version of the command set below; GET_INFO reports it. */
-#define TA_TEESPARK_ABI_VERSION 3
+#define TA_TEESPARK_ABI_VERSION 4
 
 /* ------------------------------------------------------------------------ */
 /* Commands                                                                  */
@@ -744,37 +744,108 @@ struct ts_op_proj {
  * TA_TEESPARK_CMD_STREAM - one pass over registered tables, one sealed block
  * at a time, with bounded TA memory (one input and one output block plus a
  * carried state). Every output size is a public function of input sizes
- * (docs/LEAKAGE.md, "Streaming aggregate and join"). Modes (request.mode):
+ * and the request (docs/LEAKAGE.md, "Streaming operators"). Modes
+ * (request.mode):
  *   WIDEN      inputs 0 and 1 (param[0] = input 0's blocks | input 1's,
  *              in0_bytes splits them): every row becomes one out_row_size
  *              row, all zero but: input 0's row at pk_offset, input 1's at
- *              fk_offset, byte side_offset = 0 (input 0) or 1 (input 1),
- *              and copies[0..copy_count) (width bytes from src0 / src1 of
- *              the input row to dst). The union of a PK and an FK table.
- *   AGGREGATE  input sorted by the key_count >= 1 group keys (keys[]):
- *              output row i = [flag word | obl_agg_out_row_size row]: on the
- *              last row of each group flag byte 0 = 1 and the group's
- *              aggregates (aggs[], ops/op_aggregate.h layout, the group's
- *              last row as representative; COUNT_DISTINCT unsupported);
- *              elsewhere all zero (a dummy).
- *   JOIN_PKFK  input a WIDEN output sorted by (keys, side byte): output
- *              row i = [flag word | input row]: for an FK row (side 1) whose
- *              keys equal those of the last PK row (side 0) seen, flag 1 and
- *              the row with [pk_offset, +pk_size) replaced by that PK row's;
- *              else all zero. Rows with a NULL key never match. Two PK rows
- *              with equal keys fail with TS_ERROR_PK_DUPLICATE.
+ *              fk_offset, byte side_offset = 0 (input 0) or 1 (input 1)
+ *              unless side_offset = TS_STREAM_NO_SIDE, and
+ *              copies[0..copy_count) (width bytes from src0 / src1 of the
+ *              input row to dst). The union of two tables.
+ *   AGGREGATE  input sorted by the key_count group keys (keys[]; 0 keys:
+ *              one group, the whole input): output row i = [flag word |
+ *              obl_agg_out_row_size row]: on the last row of each group
+ *              flag byte 0 = 1 and the group's aggregates (aggs[],
+ *              ops/op_aggregate.h layout, the group's last row as
+ *              representative); elsewhere all zero (a dummy).
+ *              COUNT_DISTINCT: the input must be sorted by (keys, the
+ *              distinct column); every COUNT_DISTINCT entry names the same
+ *              column (offset, width, type, null flag); it counts the
+ *              group's non-NULL values that differ from the previous
+ *              non-NULL value of the group.
+ *   JOIN_PKFK  input a WIDEN output sorted by (keys, side byte): side 0 is
+ *              the lookup (PK) side, side 1 the probe (FK) side. "Matched":
+ *              a side-1 row whose non-NULL keys equal those of the last
+ *              side-0 row seen. Output row i = [flag word | input row];
+ *              by request.variant:
+ *                JOIN_INNER  flag 1 on matched rows, with [pk_offset,
+ *                            +pk_size) replaced by that side-0 row's bytes;
+ *                            two side-0 rows with equal keys fail with
+ *                            TS_ERROR_PK_DUPLICATE;
+ *                JOIN_OUTER  flag 1 on every side-1 row; flag byte 1 = 1
+ *                            if matched (then replaced as INNER), else
+ *                            [pk_offset, +pk_size) zero; duplicates fail
+ *                            as INNER;
+ *                JOIN_SEMI   flag 1 on matched rows, the row unchanged;
+ *                            side-0 keys may repeat;
+ *                JOIN_ANTI   flag 1 on side-1 rows not matched (NULL keys
+ *                            included), the row unchanged; side-0 keys may
+ *                            repeat.
+ *              Every other row is all zero (a dummy).
  *   LIMIT      the first `limit` rows, bytes [pk_offset, +out_row_size) of
  *              each (blocks wholly after them are checked, not opened).
- * AGGREGATE and JOIN_PKFK write one output row per input row, one output
- * block per input block (rows_per_block must be 0); WIDEN and LIMIT use
- * rows_per_block. Input key slots: in0_key_slot (and in1_key_slot, WIDEN).
+ *   MAP        one input; every input row k gives one out_row_size row:
+ *              zero, then each projection (body) evaluated over the input
+ *              row and written at its out_offset / out_null_bit (no
+ *              projections: the input row copied to pk_offset); with
+ *              variant & MAP_SEQ the row index k (uint64, little endian)
+ *              at aux_offset; with variant & MAP_FLAG bytes [0, 8) are the
+ *              flag word: byte 0 = 1 iff the predicate (body; none: TRUE)
+ *              is TRUE, and rows whose flag is 0 are all zero (a dummy).
+ *              A predicate needs MAP_FLAG. Projection offsets must not
+ *              overlap the flag word or the sequence number.
+ *   GROUP_COUNT  input a union of two tables (side byte 0 / 1) sorted by
+ *              (keys, side byte); the 56-byte annotation of each row is at
+ *              aux_offset (struct ts_stream_ann, all zero on input to the
+ *              forward pass). A row with a NULL key is a group of its own.
+ *              Output: the input rows with their annotations filled in:
+ *                GC_FORWARD  idx (the row's index among its side's rows
+ *                            in the group), alpha0 (side-1 rows: the
+ *                            group's side-0 row count), off (the sum of
+ *                            alpha0 * alpha1 over earlier groups); in
+ *                            input order. With reveal = 1, param[3].b = m
+ *                            = the sum of alpha0 * alpha1 over all groups
+ *                            (m >= 2^32 fails with TS_ERROR_BAD_REQUEST).
+ *                GC_SECOND   input a GC_FORWARD output sorted by (keys,
+ *                            side byte descending, idx descending), so a
+ *                            group's side-1 rows come first, the last one
+ *                            first; in input order: alpha1 (the group's
+ *                            side-1 row count), copies = alpha1 (side 0) /
+ *                            alpha0 (side 1), dest = off + idx * copies,
+ *                            drop = (copies == 0).
+ *   GENERATE   no input (param[0] empty, in0_key_slot 0): 2 x limit rows
+ *              of out_row_size, all zero but: side byte = r / limit, the
+ *              annotation's dest = r % limit and kind = 1 (filler), for
+ *              r = 0 .. 2 x limit - 1.
+ *   FILL       input a union of a GC_SECOND output and a GENERATE output
+ *              (limit = m) sorted by (drop, side, dest, kind); every row
+ *              gives [flag word | row]: a real row (kind 0) becomes the
+ *              carried row of its side and a dummy; a filler at dest k of
+ *              side s gets flag 1 and the carried row of side s with t = k
+ *              - carried dest and the annotation's dest replaced by the
+ *              target: k (side 0) or off + t * alpha1 + idx (side 1).
+ *              A filler with no carried row of its side or t >= copies, or
+ *              fillers that do not cover every copy, fail with
+ *              TS_ERROR_BAD_REQUEST (the host gave a wrong m).
+ * Row counts: AGGREGATE, JOIN_PKFK, GROUP_COUNT and FILL write one output
+ * row per input row, one output block per input block (rows_per_block must
+ * be 0); WIDEN, LIMIT, MAP and GENERATE use rows_per_block. Input key
+ * slots: in0_key_slot (and in1_key_slot, WIDEN).
  * param[0] (memref, input):  sealed blocks of input 0 (then input 1)
  * param[1] (memref, output): struct ts_table_descriptor | sealed output
  *                            blocks; on TEE_ERROR_SHORT_BUFFER, size = bytes
  *                            needed. Registered with out_key_slot.
- * param[2] (memref, input):  struct ts_stream_request
+ * param[2] (memref, input):  struct ts_stream_request, then (MAP only) the
+ *                            body: the predicate program (pred_size bytes,
+ *                            zero padded to a multiple of 8) and proj_count
+ *                            x (struct ts_op_proj | program, zero padded to
+ *                            a multiple of 8), as in RUN_OPERATOR; at most
+ *                            TS_OP_MAX_BODY bytes
  * param[3] (value, output):  a = output rows, b = real (flagged) rows if
- *                            request.reveal = 1, else 0;
+ *                            request.reveal = 1 (AGGREGATE, JOIN_PKFK,
+ *                            MAP with MAP_FLAG), m (GROUP_COUNT forward),
+ *                            else 0;
  *                            on TS_ERROR_BLOCK_* errors: a = failing block
  *                            index, b = the input (0 or 1) it belongs to
  */
@@ -784,6 +855,22 @@ struct ts_op_proj {
 #define TS_STREAM_AGGREGATE 2
 #define TS_STREAM_JOIN_PKFK 3
 #define TS_STREAM_LIMIT 4
+#define TS_STREAM_MAP 5
+#define TS_STREAM_GROUP_COUNT 6
+#define TS_STREAM_GENERATE 7
+#define TS_STREAM_FILL 8
+
+/* request.variant */
+#define TS_STREAM_JOIN_INNER 0     /* JOIN_PKFK */
+#define TS_STREAM_JOIN_OUTER 1
+#define TS_STREAM_JOIN_SEMI 2
+#define TS_STREAM_JOIN_ANTI 3
+#define TS_STREAM_MAP_FLAG 1u      /* MAP: bit flags */
+#define TS_STREAM_MAP_SEQ 2u
+#define TS_STREAM_GC_FORWARD 0     /* GROUP_COUNT */
+#define TS_STREAM_GC_SECOND 1
+
+#define TS_STREAM_NO_SIDE 0xFFFFFFFFu /* WIDEN side_offset: no side byte */
 
 #define TS_STREAM_MAX_KEYS 8
 #define TS_STREAM_MAX_AGGS 16
@@ -796,27 +883,46 @@ struct ts_stream_copy {
 	uint32_t width;             /* bytes; 0 for unused entries */
 };
 
+/* The annotation GROUP_COUNT, GENERATE and FILL keep in each row at
+ * aux_offset (little endian, any alignment). */
+struct ts_stream_ann {
+	uint64_t idx;
+	uint64_t alpha0;
+	uint64_t off;
+	uint64_t alpha1;
+	uint64_t dest;              /* FILL output: the target position */
+	uint64_t copies;
+	uint8_t kind;               /* 0 real row, 1 filler */
+	uint8_t drop;               /* 1: a real row with no copies */
+	uint8_t reserved[6];        /* 0 */
+};
+
+#define TS_STREAM_ANN_SIZE 56
+
 struct ts_stream_request {
 	uint32_t mode;              /* TS_STREAM_* */
 	uint32_t in0_key_slot;
 	uint32_t in1_key_slot;      /* WIDEN only, else 0 */
 	uint32_t out_key_slot;
-	uint32_t rows_per_block;    /* WIDEN, LIMIT: output block capacity */
-	uint32_t out_row_size;      /* WIDEN, LIMIT */
-	uint32_t key_count;         /* AGGREGATE, JOIN_PKFK */
+	uint32_t rows_per_block;    /* WIDEN, LIMIT, MAP, GENERATE */
+	uint32_t out_row_size;      /* WIDEN, LIMIT, MAP, GENERATE */
+	uint32_t key_count;         /* AGGREGATE (may be 0), JOIN_PKFK, GROUP_COUNT */
 	uint32_t agg_count;         /* AGGREGATE */
 	uint32_t copy_count;        /* WIDEN */
-	uint32_t side_offset;       /* WIDEN, JOIN_PKFK: the side byte */
-	uint32_t pk_offset;         /* WIDEN, JOIN_PKFK; LIMIT: first byte kept */
+	uint32_t side_offset;       /* WIDEN, JOIN_PKFK, GROUP_COUNT, GENERATE, FILL */
+	uint32_t pk_offset;         /* WIDEN, JOIN_PKFK, MAP; LIMIT: first byte kept */
 	uint32_t pk_size;           /* JOIN_PKFK */
 	uint32_t fk_offset;         /* WIDEN */
-	uint32_t reveal;            /* AGGREGATE, JOIN_PKFK: 1 = report real rows */
-	uint32_t reserved[2];       /* 0 */
+	uint32_t reveal;            /* 1 = report real rows / m (see param[3]) */
+	uint32_t pred_size;         /* MAP: predicate program bytes, 0 = none */
+	uint32_t proj_count;        /* MAP: projections, 0 = copy the row */
 	uint64_t in0_bytes;         /* WIDEN: bytes of param[0] of input 0, else 0 */
-	uint64_t limit;             /* LIMIT */
+	uint64_t limit;             /* LIMIT; GENERATE: m */
 	uint8_t out_table_id[16];
 	uint64_t out_table_version;
-	uint64_t reserved2;         /* 0 */
+	uint32_t variant;           /* JOIN_PKFK, MAP, GROUP_COUNT: see above */
+	uint32_t aux_offset;        /* MAP: sequence number; GROUP_COUNT,
+	                               GENERATE, FILL: struct ts_stream_ann */
 	uint8_t out_schema_hash[32];
 	struct ts_op_key keys[TS_STREAM_MAX_KEYS];
 	struct ts_op_agg aggs[TS_STREAM_MAX_AGGS];

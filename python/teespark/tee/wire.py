@@ -550,6 +550,22 @@ class TsStreamCopy(ctypes.LittleEndianStructure):
     ]
 
 
+class TsStreamAnn(ctypes.LittleEndianStructure):
+    """ctypes mirror of ``struct ts_stream_ann`` (56 bytes)."""
+
+    _fields_ = [
+        ("idx", c_uint64),
+        ("alpha0", c_uint64),
+        ("off", c_uint64),
+        ("alpha1", c_uint64),
+        ("dest", c_uint64),
+        ("copies", c_uint64),
+        ("kind", c_uint8),
+        ("drop", c_uint8),
+        ("reserved", c_uint8 * 6),
+    ]
+
+
 class TsStreamRequest(ctypes.LittleEndianStructure):
     """ctypes mirror of ``struct ts_stream_request`` (784 bytes)."""
 
@@ -568,12 +584,14 @@ class TsStreamRequest(ctypes.LittleEndianStructure):
         ("pk_size", c_uint32),
         ("fk_offset", c_uint32),
         ("reveal", c_uint32),
-        ("reserved", c_uint32 * 2),
+        ("pred_size", c_uint32),
+        ("proj_count", c_uint32),
         ("in0_bytes", c_uint64),
         ("limit", c_uint64),
         ("out_table_id", c_uint8 * 16),
         ("out_table_version", c_uint64),
-        ("reserved2", c_uint64),
+        ("variant", c_uint32),
+        ("aux_offset", c_uint32),
         ("out_schema_hash", c_uint8 * 32),
         ("keys", TsOpKey * 8),
         ("aggs", TsOpAgg * 16),
