@@ -16,12 +16,13 @@ from __future__ import annotations
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from teespark.tee import constants as c
 from teespark.tee.params import BytesLike, InBuffer, Value, byte_view
 from teespark.tee.shared_memory import SharedMemory, SharedMemoryRef
 from teespark.tee.teespark_ta import TeesparkTA, _key_type
-from teespark.tee.wire import TsStreamRequest
+from teespark.tee.wire import OP_PROJ, TsStreamRequest
 
 __all__ = ["StreamAgg", "StreamCopy", "StreamKey", "pack_stream_request", "stream"]
 
@@ -102,6 +103,12 @@ class StreamRequest:
     keys: Sequence[StreamKey] = field(default_factory=tuple)
     aggs: Sequence[StreamAgg] = field(default_factory=tuple)
     copies: Sequence[StreamCopy] = field(default_factory=tuple)
+    variant: int = 0
+    aux_offset: int = 0
+    #: MAP: the predicate program (``teespark.ir``), empty for none.
+    predicate: bytes = b""
+    #: MAP: projections (``teespark.tee.operators.OpProj``), empty to copy the row.
+    projections: Sequence[Any] = field(default_factory=tuple)
 
 
 def pack_stream_request(r: StreamRequest) -> bytes:
@@ -115,7 +122,7 @@ def pack_stream_request(r: StreamRequest) -> bytes:
     w = TsStreamRequest()
     for name in ("mode", "in0_key_slot", "in1_key_slot", "out_key_slot", "rows_per_block",
                  "out_row_size", "side_offset", "pk_offset", "pk_size", "fk_offset",
-                 "in0_bytes", "limit", "out_table_version"):
+                 "in0_bytes", "limit", "out_table_version", "variant", "aux_offset"):
         setattr(w, name, int(getattr(r, name)))
     w.reveal = 1 if r.reveal else 0
     w.key_count, w.agg_count, w.copy_count = len(r.keys), len(r.aggs), len(r.copies)
@@ -139,9 +146,24 @@ def pack_stream_request(r: StreamRequest) -> bytes:
     for i, cp in enumerate(r.copies):
         e = w.copies[i]
         e.src0, e.src1, e.dst, e.width = cp.src0, cp.src1, cp.dst, cp.width
+    pred = bytes(r.predicate)
+    w.pred_size, w.proj_count = len(pred), len(r.projections)
     out = bytes(w)
     assert len(out) == c.TS_STREAM_REQUEST_SIZE
-    return out
+    if not pred and not r.projections:
+        return out
+    body = _pad8(pred)
+    for p in r.projections:
+        prog = bytes(p.program)
+        body += OP_PROJ.pack(len(prog), p.out_offset, p.out_null_bit, 0) + _pad8(prog)
+    if len(body) > c.TS_OP_MAX_BODY:
+        raise ValueError(f"pack_stream_request: the body ({len(body)} bytes) exceeds "
+                         f"TS_OP_MAX_BODY ({c.TS_OP_MAX_BODY})")
+    return out + body
+
+
+def _pad8(b: bytes) -> bytes:
+    return b + bytes(-len(b) % 8)
 
 
 def stream(ta: TeesparkTA, request: bytes, inputs: Sequence[BytesLike],
@@ -164,8 +186,8 @@ def stream(ta: TeesparkTA, request: bytes, inputs: Sequence[BytesLike],
     Reveals: the request, the input and output sizes, and ``real_rows`` when
         asked.
     """
-    if len(request) != c.TS_STREAM_REQUEST_SIZE:
-        raise ValueError(f"stream: 'request' must be {c.TS_STREAM_REQUEST_SIZE} bytes")
+    if len(request) < c.TS_STREAM_REQUEST_SIZE:
+        raise ValueError(f"stream: 'request' must be at least {c.TS_STREAM_REQUEST_SIZE} bytes")
     views = [byte_view(p, writable=False, where="stream") for p in inputs]
     total = sum(int(v.nbytes) for v in views)
     with ta._lock:
