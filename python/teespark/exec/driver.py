@@ -34,7 +34,6 @@ and join"), all functions of public sizes, and the same result size m.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import os
 from collections.abc import Sequence
@@ -46,27 +45,20 @@ import pandas as pd
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from teespark.errors import EnclaveOutOfMemoryError, TableNotRegisteredError
-from teespark.exec._common import EncTable, RawLayout, shifted
+from teespark.exec._common import EncTable
 from teespark.exec.aggregate import plan_aggregate
-from teespark.exec.external_sort import external_sort
 from teespark.exec.filter_project import (
     compile_predicate,
-    identity_projection,
     projection,
 )
 from teespark.exec.join import plan_join
 from teespark.exec.setops import check_union
 from teespark.exec.sort_limit import distinct_keys, sort_keys
-from teespark.exec.streaming import (
-    StreamAgg,
-    StreamKey,
-    aggregate_large,
-    join_pkfk_large,
-)
+from teespark.exec import large_operators as L
+from teespark.exec.large_ops import Final, LargePlan, Part
 from teespark.format.row_codec import decode_rows, encode_rows
 from teespark.format.schema import Schema
 from teespark.ir import Expr
-from teespark.tee import SortKey
 from teespark.tee import constants as c
 from teespark.tee.descriptor import build_table_descriptor
 from teespark.tee.operators import OpRequest, pack_op_request, padded_schema_hash
@@ -227,6 +219,9 @@ class LocalDriver:
         self.result_slot = result_slot
         self.result_key = result_key if result_key is not None else AESGCM.generate_key(256)
         self.rows_per_block = rows_per_block
+        #: Rows per block of the larger-than-heap paths' intermediate tables
+        #: (None: about 512 KiB each); small values are for tests.
+        self.large_rows_per_block: int | None = None
         self._ids = itertools.count(1)
         self._known: dict[bytes, tuple[bytes, int]] = {}
         ta.new_query_key(query_slot)
@@ -306,7 +301,7 @@ class LocalDriver:
         else:
             inputs = [self.run(node.child)]  # type: ignore[attr-defined]
         req, out_schema = self._request(node, inputs, slot)
-        if not isinstance(node, (Sort, Aggregate, Join)) or self.large == "never":
+        if self.large == "never":
             return self._call(req, inputs, out_schema, slot, node.pad_rows)
         return self._heap_or_large(node, req, inputs, out_schema, slot)
 
@@ -411,36 +406,40 @@ class LocalDriver:
             return "pad_rows is not supported there (drop pad_rows)"
         if any(t.padded for t in inputs):
             return "its input is a padded table (drop pad_rows on the child node)"
+        s0 = inputs[0].schema
+
+        def too_many(names: Sequence[str], extra: int = 0) -> str | None:
+            n = sum(2 if s0.column(x).nullable else 1 for x in names) + extra
+            if n > c.TS_STREAM_MAX_KEYS:
+                return (f"{len(names)} key columns need {n} streamed keys (a nullable "
+                        f"key counts twice), more than {c.TS_STREAM_MAX_KEYS}")
+            return None
+
         if isinstance(node, Sort):
-            if node.limit:
-                return "a top-k sort (Sort with limit) is in-heap only"
-            names = [k if isinstance(k, str) else k[0] for k in node.keys]
-            nullable = [n for n in names if inputs[0].schema.column(n).nullable]
-            if nullable:
-                return (f"sort keys {nullable} are nullable (the external sort has no "
-                        "NULL order; declare them NOT NULL)")
-            return None
+            return too_many([k if isinstance(k, str) else k[0] for k in node.keys])
+        if isinstance(node, Distinct):
+            return too_many(list(node.columns) if node.columns else s0.names)
         if isinstance(node, Aggregate):
-            if not node.groups:
-                return "a global aggregate (no GROUP BY key) is in-heap only"
-            if any(fn == "count_distinct" for _n, fn, _c in node.aggs):
-                return "COUNT(DISTINCT) is not supported by the streaming aggregate"
-            nullable = [g for g in node.groups if inputs[0].schema.column(g).nullable]
-            if nullable:
-                return f"group keys {nullable} are nullable (declare them NOT NULL)"
+            if not node.groups and inputs[0].rows == 0:
+                return "a global aggregate of an empty input (one row of NULLs) is in-heap"
+            dcols = {cn for _n, fn, cn in node.aggs if fn == "count_distinct"}
+            if len(dcols) > 1:
+                return ("COUNT(DISTINCT) of more than one column (" + ", ".join(
+                    sorted(str(x) for x in dcols)) + ") is in-heap only")
+            return too_many(list(node.groups), len(dcols))
+        if isinstance(node, Join):
+            semi = node.kind in ("left_semi", "semi", "left_anti", "anti")
+            if node.residual is not None and node.kind != "inner":
+                return (f"a residual condition on a {node.kind} join is in-heap only "
+                        "(it is part of the join condition there)")
+            if not semi and node.pk_side is None:
+                return ("only PK-FK inner and left outer joins stream; this is a general "
+                        "(many-to-many) join (set pk_side if one side's keys are unique)")
+            bad = [a for a, _b in node.on if s0.column(a).nullable] + \
+                [b for _a, b in node.on if inputs[1].schema.column(b).nullable]
+            if len(node.on) * (2 if bad else 1) > c.TS_STREAM_MAX_COPIES:
+                return "too many join key columns (at most 8, or 4 when one is nullable)"
             return None
-        assert isinstance(node, Join)
-        if node.pk_side is None:
-            return ("only PK-FK inner joins stream; this is a general (many-to-many) "
-                    "join (set pk_side if one side's keys are unique)")
-        if node.kind != "inner":
-            return f"only inner PK-FK joins stream, not {node.kind}"
-        if node.residual is not None:
-            return "a join residual is not supported there (filter after the join)"
-        bad = [a for a, _b in node.on if inputs[0].schema.column(a).nullable] + \
-            [b for _a, b in node.on if inputs[1].schema.column(b).nullable]
-        if bad:
-            return f"join keys {bad} are nullable (declare them NOT NULL)"
         return None
 
     def _retry(self, inputs: list[EncTable], fn: Any) -> Any:
@@ -458,60 +457,40 @@ class LocalDriver:
     def _large(self, node: Node, req: OpRequest, inputs: list[EncTable],
                out_schema: Schema, slot: int) -> EncTable:
         self.paths.append((type(node).__name__, "large"))
-        if isinstance(node, Sort):
-            t = inputs[0]
-            keys = [SortKey(k.type, k.offset, k.width, descending=k.descending)
-                    for k in req.keys]
-            s = self._retry(inputs, lambda: external_sort(
-                self.ta, t.blocks, t.descriptor, keys, in_key_slot=t.slot,
-                out_key_slot=slot, out_table_id=req.out_table_id,
-                out_table_version=req.out_table_version, rows_per_block=self.rows_per_block))
-            return EncTable(out_schema, s.descriptor, s.blocks, slot, s.rows, False)
-        raw_id = self._table_id()
-        raw_hash = hashlib.sha256(b"teespark/driver/large-raw/" + raw_id).digest()
-        q = self.query_slot
-        if isinstance(node, Aggregate):
-            t = inputs[0]
-            keys = [StreamKey(k.type, k.offset, k.width) for k in req.keys]
-            aggs = [StreamAgg(a.fn, a.type, a.offset, a.width, a.nullable, a.null_offset,
-                              a.null_bit) for a in req.aggs]
-            r = self._retry(inputs, lambda: aggregate_large(
-                self.ta, t.blocks, t.descriptor, keys, aggs, in_key_slot=t.slot,
-                work_key_slot=q, out_key_slot=q, out_table_id=raw_id,
-                out_schema_hash=raw_hash, rows_per_block=self.rows_per_block))
-            projs = req.projections
+        lp = LargePlan(self.ta, work_slot=self.query_slot, job_id=self._table_id(),
+                       rows_per_block=self.large_rows_per_block)
+        final = Final(slot, req.out_table_id, req.out_table_version, out_schema.hash(),
+                      self.rows_per_block)
+        parts = [Part(t.descriptor, t.blocks, t.rows, t.schema.row_size, t.slot)
+                 for t in inputs]
+        s0 = inputs[0].schema
+        p0 = parts[0]
+        if isinstance(node, Filter):
+            assert req.predicate is not None
+            r = L.filter_rows(lp, p0, req.predicate, final)
+        elif isinstance(node, Project):
+            r = L.project(lp, p0, req.projections, out_schema.row_size, final)
+        elif isinstance(node, Limit):
+            r = L.limit(lp, p0, node.n, final)
+        elif isinstance(node, Union):
+            r = L.union_all(lp, p0, parts[1], final)
+        elif isinstance(node, Sort):
+            names = [k if isinstance(k, str) else k[0] for k in node.keys]
+            r = L.sort(lp, p0, s0, list(zip(names, req.keys)), node.limit, final)
+        elif isinstance(node, Distinct):
+            names = list(node.columns) if node.columns else s0.names
+            r = L.distinct(lp, p0, s0, list(zip(names, req.keys)), final)
+        elif isinstance(node, Aggregate):
+            r = L.aggregate(lp, p0, s0, node.groups, node.aggs, req.keys, final,
+                            out_schema.row_size)
         else:
             assert isinstance(node, Join)
-            left = node.pk_side == "left"
-            pk, fk = (inputs[0], inputs[1]) if left else (inputs[1], inputs[0])
-            lk = [SortKey(k.type, k.offset, k.width) for k in req.keys]
-            rk = [SortKey(k.type, k.offset, k.width) for k in req.right_keys]
-            pkk, fkk = (lk, rk) if left else (rk, lk)
-            r = self._retry(inputs, lambda: join_pkfk_large(
-                self.ta, pk.blocks, pk.descriptor, fk.blocks, fk.descriptor, pkk, fkk,
-                pk_key_slot=pk.slot, fk_key_slot=fk.slot, work_key_slot=q, out_key_slot=q,
-                out_table_id=raw_id, out_schema_hash=raw_hash,
-                rows_per_block=self.rows_per_block))
-            # Raw rows are [PK row | FK row]; copy each output column by name.
-            raw = RawLayout(shifted(pk.schema, 0) + shifted(fk.schema, pk.schema.row_size),
-                            pk.schema.row_size + fk.schema.row_size)
-            projs = identity_projection(raw, out_schema)
-        raw_t = EncTable(out_schema, r.descriptor, r.blocks, q, r.rows, False)
-        preq = OpRequest(op=c.TS_OP_PROJECT, mode=self.mode, in_slots=[q],
-                         in_schema_hashes=[raw_hash], in_padded=[False], out_key_slot=slot,
-                         rows_per_block=self.rows_per_block, out_row_size=out_schema.row_size,
-                         out_table_id=req.out_table_id,
-                         out_table_version=req.out_table_version,
-                         out_schema_hash=out_schema.hash(), pad_rows=0, projections=projs)
-        try:
-            return self._call(preq, [raw_t], out_schema, slot, 0)
-        except EnclaveOutOfMemoryError as e:
-            raise HeapTooSmallError(
-                f"{type(node).__name__}: the streamed result ({r.rows} rows of {r.row_size} "
-                f"bytes) does not fit the {self._heap()}-byte TA heap for its final "
-                "projection; raise the TA heap (TA_DATA_SIZE; TEESPARK_TA_DATA_SIZE on the "
-                "simulator) or make the result smaller (filter first)",
-                command="RUN_OPERATOR") from e
+            left = L.JoinSide(p0, s0, [(a, k) for (a, _b), k in zip(node.on, req.keys)])
+            right = L.JoinSide(parts[1], inputs[1].schema,
+                               [(b, k) for (_a, b), k in zip(node.on, req.right_keys)])
+            r = L.join(lp, left, right, node.kind, node.pk_side, node.residual, out_schema,
+                       final)
+        return EncTable(out_schema, r.descriptor, r.blocks, slot, r.rows, False)
 
     def _estimate(self, req: OpRequest, inputs: list[EncTable]) -> int:
         """Output bytes from public sizes (exact when padded)."""
