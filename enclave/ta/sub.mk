@@ -37,6 +37,7 @@ srcs-y += cmd/cmd_operator.c
 srcs-y += cmd/cmd_operator_run.c
 # Streaming aggregate and join (STREAM, id 13).
 srcs-y += cmd/cmd_stream.c
+srcs-y += cmd/cmd_stream_map.c
 srcs-y += cmd/cmd_stream_expand.c
 
 # The oblivious kernels (ops/ops.mk OPS_NAMES).

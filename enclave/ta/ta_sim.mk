@@ -46,7 +46,7 @@ TA_SRCS := entry.c key_slots.c table_registry.c attestation.c \
 TA_SRCS += cmd/cmd_external_sort.c cmd/cmd_merge_split.c cmd/cmd_merge_runs.c
 
 # Streaming aggregate and join (STREAM, id 13): cmd_stream*.c.
-TA_SRCS += cmd/cmd_stream.c cmd/cmd_stream_expand.c
+TA_SRCS += cmd/cmd_stream.c cmd/cmd_stream_map.c cmd/cmd_stream_expand.c
 
 TA_OBJ := $(BUILD)/obj/ta
 TA_OBJS := $(TA_SRCS:%.c=$(TA_OBJ)/%.o)
@@ -282,10 +282,12 @@ TESTS += xsort-test xsort-ct
 -include $(TA_LEAKY_XSORT_OBJ:.o=.d)
 
 # ---- streaming aggregate and join (STREAM, id 13) ----------------------------
-#   make -C enclave stream-ct   all four STREAM modes under valgrind with
-#                               decrypted data marked secret; the leaky
-#                               control (early-exit key comparison) must be
-#                               caught
+#   make -C enclave stream-ct   WIDEN, AGGREGATE, JOIN_PKFK (all variants),
+#                               LIMIT and MAP under valgrind with decrypted
+#                               data marked secret; the leaky control (an
+#                               early-exit key comparison and a MAP emit that
+#                               branches on the predicate) must be caught,
+#                               each leak by name
 
 TA_CT_STREAM := $(BUILD)/tests/ct_stream_harness
 TA_CT_STREAM_LEAKY := $(BUILD)/tests/ct_stream_harness_leaky
@@ -296,15 +298,23 @@ $(TA_CT_STREAM): $(BUILD)/tests/%: $(TA_TEST_OBJ)/%.o $(TA_INPROC_OBJS) \
 	$(CC) -o $@ $< $(TA_INPROC_OBJS) $(TA_TEST_LIBS)
 
 # Negative control: cmd_stream.c with the shipped flags, comparing keys with
-# the harness's early-exit loop in place of ct_key_eq.
+# the harness's early-exit loop in place of ct_key_eq, and cmd_stream_map.c
+# emitting MAP rows with the harness's branch on the predicate.
 TA_LEAKY_STREAM_OBJ := $(BUILD)/obj/ta-leaky/cmd/cmd_stream.o
 $(TA_LEAKY_STREAM_OBJ): ta/cmd/cmd_stream.c
 	@mkdir -p $(@D)
 	$(CC) $(TA_SIM_CFLAGS) -DSTREAM_KEY_EQ=stream_key_eq_leaky \
 		-MMD -MP -c -o $@ $<
 
-TA_LEAKY_STREAM_OBJS := $(filter-out $(TA_OBJ)/cmd/cmd_stream.o,\
-	$(TA_INPROC_OBJS)) $(TA_LEAKY_STREAM_OBJ)
+TA_LEAKY_STREAM_MAP_OBJ := $(BUILD)/obj/ta-leaky/cmd/cmd_stream_map.o
+$(TA_LEAKY_STREAM_MAP_OBJ): ta/cmd/cmd_stream_map.c
+	@mkdir -p $(@D)
+	$(CC) $(TA_SIM_CFLAGS) -DSTREAM_MAP_EMIT=stream_map_emit_leaky \
+		-MMD -MP -c -o $@ $<
+
+TA_LEAKY_STREAM_OBJS := $(filter-out $(TA_OBJ)/cmd/cmd_stream.o \
+	$(TA_OBJ)/cmd/cmd_stream_map.o,$(TA_INPROC_OBJS)) \
+	$(TA_LEAKY_STREAM_OBJ) $(TA_LEAKY_STREAM_MAP_OBJ)
 
 $(TA_CT_STREAM_LEAKY): $(TA_TEST_OBJ)/ct_stream_harness.o \
 		$(TA_LEAKY_STREAM_OBJS) $(SIM_INTERNAL_LIB)
@@ -324,14 +334,21 @@ stream-ct: $(TA_CT_STREAM) $(TA_CT_STREAM_LEAKY)
 	$(TA_TEST_ENV) TEESPARK_SIM_CT_SECRETS=1 valgrind -q --error-exitcode=1 \
 		$(TA_CT_STREAM_LEAKY) >$$log 2>&1; rc=$$?; \
 	hits=$$(grep -c 'depends on uninitialised value' $$log); \
-	if [ $$rc -eq 1 ] && [ $$hits -gt 0 ]; then \
-		echo "stream-ct negative control: caught ($$hits valgrind reports)"; \
+	keq=$$(grep -c 'stream_key_eq_leaky' $$log); \
+	emit=$$(grep -c 'stream_map_emit_leaky' $$log); \
+	if [ $$rc -eq 1 ] && [ $$hits -gt 0 ] && [ $$keq -gt 0 ] && [ $$emit -gt 0 ]; then \
+		echo "stream-ct negative control: caught ($$hits valgrind reports; key comparison and MAP emit both flagged)"; \
 		echo "stream-ct: 2 passed, 0 failed"; \
 	else \
-		echo "stream-ct negative control NOT caught (valgrind exit $$rc, $$hits reports): the check is broken"; \
+		echo "stream-ct negative control NOT caught (valgrind exit $$rc, $$hits reports, key comparison $$keq, MAP emit $$emit): the check is broken"; \
 		cat $$log; exit 1; \
 	fi
 
 TESTS += stream-ct
 
--include $(TA_LEAKY_STREAM_OBJ:.o=.d)
+-include $(TA_LEAKY_STREAM_OBJ:.o=.d) $(TA_LEAKY_STREAM_MAP_OBJ:.o=.d)
+
+# Trace equality of the XSORT_* and STREAM commands (lackey): cmd-trace.
+include ta/tests/trace_cmd.mk
+
+include ta/tests/stream_expand.mk

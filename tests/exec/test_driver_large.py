@@ -1,7 +1,8 @@
 """LocalDriver over inputs larger than the TA heap (8 MiB): Sort, Aggregate
 and PK-FK Join take the external-sort / streaming path by themselves and
 give the same results as pandas and as the in-heap operators at a 160 MiB
-heap; an operator without such a path fails with a clear error."""
+heap; a case without such a path fails with a clear error. Every other
+operator's larger-than-heap path: test_large_operators*.py."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from exec_helpers import rows, same_rows
 from teespark.exec import Aggregate, Join, LocalDriver, Scan, Sort
 from teespark.exec.driver import HeapTooSmallError
 from teespark.format.schema import Schema
+from teespark.ir import col
 from teespark.tee import TeesparkTA
 
 SMALL_HEAP = 8 << 20
@@ -153,17 +155,18 @@ def test_pkfk_join_larger_than_heap(small, big, data) -> None:  # type: ignore[n
     same_rows(got, ref)
 
 
-def test_general_join_too_big_is_a_clear_error(small) -> None:  # type: ignore[no-untyped-def]
+def test_unsupported_large_case_is_a_clear_error(small) -> None:  # type: ignore[no-untyped-def]
     drv, t, p = small
     drv.paths.clear()
     with pytest.raises(HeapTooSmallError) as e:
-        drv.run(Join(t, p, "inner", [("k", "pid")]))
+        drv.run(Join(t, p, "left_outer", [("k", "pid")], residual=col("v") > 0,
+                     pk_side="right"))
     msg = str(e.value)
-    assert "Join" in msg and "many-to-many" in msg and "pk_side" in msg
+    assert "Join" in msg and "residual" in msg and "left_outer" in msg
     assert "TA_DATA_SIZE" in msg
     assert drv.paths == []
-    # Control: the same join with pk_side set does run.
-    drv.run(Join(t, p, "inner", [("k", "pid")], pk_side="right"))
+    # Control: the same join without the residual does run.
+    drv.run(Join(t, p, "left_outer", [("k", "pid")], pk_side="right"))
     assert drv.paths == [("Join", "large")]
 
 

@@ -23,7 +23,7 @@ def test_out_of_memory_is_clean() -> None:
     os.environ["TEESPARK_TA_DATA_SIZE"] = str(1 << 20)
     try:
         with TeesparkTA() as small:
-            drv = LocalDriver(small, rows_per_block=1024)
+            drv = LocalDriver(small, rows_per_block=1024, large="never")
             t = drv.load(table_a(30000, 1, nulls=0.0), SCHEMA_A, slot=0, key=KEY_A)
             with pytest.raises(EnclaveOutOfMemoryError):
                 drv.run(Sort(Scan(t), ["k"]))

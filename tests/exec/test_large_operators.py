@@ -30,14 +30,15 @@ def drivers(ta: object) -> Iterator[tuple[LocalDriver, LocalDriver]]:
     yield large, heap
 
 
-def both(drivers, node_of, *tables, expect_large=True):  # type: ignore[no-untyped-def]
-    """Run the plan on both drivers: (large result, in-heap result)."""
+def both(drivers, node_of, *tables, expect_large=True, heap_node_of=None):  # type: ignore[no-untyped-def]
+    """Run the plan on both drivers (``heap_node_of``: another plan for the
+    in-heap one): (large result, in-heap result)."""
     out = []
-    for d in drivers:
+    for d, plan in zip(drivers, (node_of, heap_node_of or node_of)):
         scans = [Scan(d.load(df, schema, slot=slot, key=key))
                  for df, schema, slot, key in tables]
         d.paths.clear()
-        out.append(d.collect(node_of(*scans)))
+        out.append(d.collect(plan(*scans)))
     if expect_large:
         assert drivers[0].paths and all(p == "large" for _n, p in drivers[0].paths), \
             drivers[0].paths
@@ -188,12 +189,19 @@ def test_global_aggregate_of_nothing_still_gives_one_row(drivers) -> None:  # ty
     assert got.n.tolist() == [0]
 
 
-def test_two_count_distinct_columns_is_a_clear_error(drivers) -> None:  # type: ignore[no-untyped-def]
+def test_two_count_distinct_columns_fall_back_to_the_heap(drivers) -> None:  # type: ignore[no-untyped-def]
+    """No larger-than-heap path (one COUNT(DISTINCT) column only): with
+    large="always" the driver still runs it in the heap when it fits (the
+    small-heap error is tested in test_driver_large.py)."""
     drv = drivers[0]
-    t = Scan(drv.load(table_a(30, 18), SCHEMA_A, slot=0, key=KEY_A))
-    with pytest.raises(HeapTooSmallError, match="COUNT\\(DISTINCT\\) of more than one"):
-        drv.run(Aggregate(t, ["k"], [("a", "count_distinct", "v"),
-                                     ("b", "count_distinct", "s")]))
+    df = table_a(30, 18)
+    t = Scan(drv.load(df, SCHEMA_A, slot=0, key=KEY_A))
+    drv.paths.clear()
+    got = drv.collect(Aggregate(t, ["k"], [("a", "count_distinct", "v"),
+                                           ("b", "count_distinct", "s")]))
+    assert drv.paths == [("Aggregate", "heap")]
+    want = df.groupby("k", dropna=False).agg(a=("v", "nunique"), b=("s", "nunique"))
+    same_rows(got, want.reset_index())
 
 
 # -- joins -------------------------------------------------------------------------
@@ -250,8 +258,11 @@ def test_left_outer(drivers, pk_side) -> None:  # type: ignore[no-untyped-def]
     else:
         b = table_b(20, 27, keys=30, unique=True)
         a = table_a(100, 28, keys=30)
+        # The in-heap operator has no PK-on-the-left outer join: compare with
+        # its general one.
         got, heap = both(drivers, lambda y, x: Join(y, x, "left_outer", [("rk", "k")],
-                                                    pk_side="left"), B(b), A(a))
+                                                    pk_side="left"), B(b), A(a),
+                         heap_node_of=lambda y, x: Join(y, x, "left_outer", [("rk", "k")]))
         inner = b.merge(a.dropna(subset=["k"]), left_on="rk", right_on="k")
         lonely = b[~b.rid.isin(inner.rid)]
         want = pd.concat([inner, lonely.assign(id=pd.NA, k=pd.NA, v=pd.NA, s=None)])
@@ -259,12 +270,26 @@ def test_left_outer(drivers, pk_side) -> None:  # type: ignore[no-untyped-def]
     same_rows(got, heap)
 
 
-def test_general_join_still_needs_pk_side_here(drivers) -> None:  # type: ignore[no-untyped-def]
-    drv = drivers[0]
-    a = Scan(drv.load(table_a(20, 29), SCHEMA_A, slot=0, key=KEY_A))
-    b = Scan(drv.load(table_b(20, 30), SCHEMA_B, slot=1, key=KEY_B))
-    with pytest.raises(HeapTooSmallError, match="many-to-many"):
-        drv.run(Join(a, b, "inner", [("k", "rk")]))
+@pytest.mark.parametrize("n_a,n_b,keys", [(90, 60, 6), (0, 30, 4), (50, 0, 4), (80, 70, 400),
+                                          (60, 60, 1)])
+def test_general_join(drivers, n_a, n_b, keys) -> None:  # type: ignore[no-untyped-def]
+    a = table_a(n_a, 29, keys=keys)                 # duplicate and NULL keys on both sides
+    b = table_b(n_b, 30, keys=keys)
+    got, heap = both(drivers, lambda x, y: Join(x, y, "inner", [("k", "rk")]), A(a), B(b))
+    same_rows(got, _inner(a, b))
+    same_rows(got, heap)
+
+
+def test_general_left_outer_with_residual_free_keys(drivers) -> None:  # type: ignore[no-untyped-def]
+    a = table_a(70, 33, keys=8)
+    b = table_b(40, 34, keys=5)
+    got, heap = both(drivers, lambda x, y: Join(x, y, "left_outer", [("k", "rk")]),
+                     A(a), B(b))
+    inner = _inner(a, b)
+    lonely = a[~a.id.isin(inner.id)]
+    want = pd.concat([inner, lonely.assign(rid=pd.NA, rk=pd.NA, w=pd.NA)])
+    same_rows(got, want[list(got.columns)])
+    same_rows(got, heap)
 
 
 def test_operator_tree(drivers) -> None:  # type: ignore[no-untyped-def]

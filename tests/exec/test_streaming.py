@@ -319,8 +319,9 @@ def test_stream_rejects_bad_requests(sta: TeesparkTA) -> None:
         "out_schema_hash": b"x" * 32, "in0_key_slot": 0, "out_key_slot": 2, "keys": GKEYS,
         "aggs": AGGS}
     bad: list[dict[str, object]] = [
-        {"keys": ()},                                        # no group key
-        {"aggs": [StreamAgg(c.TS_AGG_COUNT_DISTINCT, "int", 8, 8)]},
+        {"aggs": [StreamAgg(c.TS_AGG_COUNT_DISTINCT, "int", 8, 8),   # two columns
+                  StreamAgg(c.TS_AGG_COUNT_DISTINCT, "int", 0, 8)]},
+        {"variant": 1},                                      # AGGREGATE has none
         {"keys": [StreamKey("int", 60, 8)]},                 # outside the row
         {"rows_per_block": 10},                              # fixed by the input
         {"mode": 9}]

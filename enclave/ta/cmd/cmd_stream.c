@@ -1,27 +1,34 @@
 /*
- * cmd_stream.c - TA_TEESPARK_CMD_STREAM: WIDEN, AGGREGATE, JOIN_PKFK and
- * LIMIT over registered tables larger than the TA heap, one sealed block at
- * a time (teespark_ta.h, "Streaming aggregate and join"; docs/LEAKAGE.md).
+ * cmd_stream.c - TA_TEESPARK_CMD_STREAM: WIDEN, AGGREGATE, JOIN_PKFK, LIMIT
+ * and MAP over registered tables larger than the TA heap, one sealed block
+ * at a time (teespark_ta.h, "Streaming aggregate and join";
+ * docs/LEAKAGE.md). MAP's evaluation lives in cmd_stream_map.c, the join
+ * expansion modes (GROUP_COUNT, GENERATE, FILL) in cmd_stream_expand.c.
  *
  * Shape of the work (every size here is public):
- *   1. copy the request into TA memory and validate what needs no row size;
+ *   1. copy the request (and MAP's body) into TA memory and validate what
+ *      needs no row size;
  *   2. find the registered input table(s), pass 1 over their headers
- *      (format, sequence, row and block counts), then the row-size checks;
+ *      (format, sequence, row and block counts), then the row-size checks
+ *      (MAP: every program validated), all before any block is opened;
  *   3. the output table's shape, a pure function of the input shapes and
  *      the request (AGGREGATE, JOIN_PKFK: one output row per input row and
  *      one output block per input block);
  *   4. pass 2: open each input block into one plaintext buffer, run the
- *      mode's row step on each row in order, and seal output blocks as they
- *      fill. AGGREGATE and JOIN_PKFK carry their state (the running
- *      aggregates of the current group, the last primary-key row) from one
- *      block to the next in TA memory.
+ *      mode's row step on each row in order (MAP: the evaluator over the
+ *      block's rows as a batch), and seal output blocks as they fill.
+ *      AGGREGATE and JOIN_PKFK carry their state (the running aggregates
+ *      of the current group and the last distinct value, the last
+ *      primary-key row) from one block to the next in TA memory.
  * The row steps touch every row the same way: no branch, index or loop
- * bound depends on row contents (ct.h muxes and masked copies). Memory is
- * one input block, one output block and O(row size) state: independent of
- * the table sizes.
+ * bound depends on row contents (ct.h muxes and masked copies); the
+ * variants and flags of the request are public and may branch. Memory is
+ * one input block, one output block and O(row size) state (MAP: plus
+ * evaluator batches of at most one block): independent of the table sizes.
  */
 #include "cmd_stream.h"
 #include "cmd_stream_internal.h"
+#include "cmd_stream_map.h"
 #include "block_list.h"
 #include "output_table.h"
 #include "../ct.h"
@@ -68,7 +75,7 @@ static TEE_Result check_request(const struct ts_stream_request *r)
 	    r->in0_key_slot >= TS_MAX_KEY_SLOTS ||
 	    r->in1_key_slot >= TS_MAX_KEY_SLOTS ||
 	    r->out_key_slot >= TS_MAX_KEY_SLOTS ||
-	    r->pred_size || r->proj_count ||
+	    (m != TS_STREAM_MAP && (r->pred_size || r->proj_count)) ||
 	    r->key_count > TS_STREAM_MAX_KEYS ||
 	    r->agg_count > TS_STREAM_MAX_AGGS ||
 	    r->copy_count > TS_STREAM_MAX_COPIES || r->reveal > 1 ||
@@ -86,19 +93,28 @@ static TEE_Result check_request(const struct ts_stream_request *r)
 			r->fk_offset || r->agg_count || r->pk_size ||
 			(m != TS_STREAM_GENERATE && r->limit)) ?
 			TS_ERROR_BAD_REQUEST : TEE_SUCCESS;
-	if (r->variant || r->aux_offset)
-		return TS_ERROR_BAD_REQUEST;
 	if (m != TS_STREAM_WIDEN && (r->in1_key_slot || r->in0_bytes ||
 				     r->copy_count || r->fk_offset))
+		return TS_ERROR_BAD_REQUEST;
+	/* MAP checks the rest in stream_map_parse. */
+	if (m == TS_STREAM_MAP)
+		return TEE_SUCCESS;
+	if (r->aux_offset || (m != TS_STREAM_JOIN_PKFK && r->variant) ||
+	    r->variant > TS_STREAM_JOIN_ANTI)
 		return TS_ERROR_BAD_REQUEST;
 	if ((m == TS_STREAM_WIDEN || m == TS_STREAM_LIMIT) &&
 	    (r->rows_per_block == 0 || r->out_row_size == 0 ||
 	     r->out_row_size > TS_MAX_ROW_SIZE || r->key_count ||
 	     r->agg_count || r->reveal))
 		return TS_ERROR_BAD_REQUEST;
+	/* AGGREGATE may have no key (one group); a join needs one. */
 	if ((m == TS_STREAM_AGGREGATE || m == TS_STREAM_JOIN_PKFK) &&
-	    (r->rows_per_block || r->out_row_size || r->key_count == 0 ||
-	     r->limit))
+	    (r->rows_per_block || r->out_row_size || r->limit ||
+	     (m == TS_STREAM_JOIN_PKFK && r->key_count == 0)))
+		return TS_ERROR_BAD_REQUEST;
+	/* SEMI and ANTI output the input row unchanged: no PK part. */
+	if (m == TS_STREAM_JOIN_PKFK && r->variant >= TS_STREAM_JOIN_SEMI &&
+	    (r->pk_offset || r->pk_size))
 		return TS_ERROR_BAD_REQUEST;
 	if (m != TS_STREAM_AGGREGATE && r->agg_count)
 		return TS_ERROR_BAD_REQUEST;
@@ -117,13 +133,88 @@ static int span_ok(uint64_t off, uint64_t len, uint64_t size)
 	return off <= size && len <= size - off;
 }
 
+/* AGGREGATE's COUNT_DISTINCT state, carried from row to row in st->xstate
+ * (the mode state buffer: AGGREGATE is no expansion mode, so it is free).
+ * The spec and word count are public; has and the words secret. */
+struct agg_distinct {
+	struct obl_key_spec spec;	/* the distinct column, no null word */
+	uint32_t agg;			/* index of the first COUNT_DISTINCT */
+	uint32_t words;			/* key words of the column */
+	uint32_t has;			/* the group has a non-NULL value so far */
+	uint32_t pad;
+	/* then: words key words of the previous non-NULL value of the
+	 * group, words of the current row's value */
+};
+
+/* COUNT_DISTINCT entries must all name one column (the input is sorted by
+ * it within each group); size the carried state. Public. */
+static TEE_Result check_distinct(const struct ts_stream_request *r,
+				 struct stream_state *st)
+{
+	const struct obl_agg_spec *first = NULL;
+	struct obl_key_spec k;
+	size_t words;
+	uint32_t i;
+
+	for (i = 0; i < r->agg_count; i++) {
+		const struct obl_agg_spec *s = &st->aggs[i];
+
+		if (s->fn != OBL_AGG_COUNT_DISTINCT)
+			continue;
+		if (!first) {
+			first = s;
+			continue;
+		}
+		if (s->type != first->type || s->offset != first->offset ||
+		    s->width != first->width ||
+		    s->nullable != first->nullable ||
+		    (s->nullable && (s->null_offset != first->null_offset ||
+				     s->null_bit != first->null_bit)))
+			return TS_ERROR_BAD_REQUEST;
+	}
+	if (!first)
+		return TEE_SUCCESS;
+	TEE_MemFill(&k, 0, sizeof(k));
+	k.col.type = first->type;
+	k.col.offset = first->offset;
+	k.col.width = first->width;
+	words = obl_key_spec_words(&k, 1);
+	if (words == 0)
+		return TS_ERROR_BAD_REQUEST;
+	st->xstate_size = sizeof(struct agg_distinct) + 2 * 8 * words;
+	return TEE_SUCCESS;
+}
+
+/* Fill in the public part of the COUNT_DISTINCT state (after allocation). */
+static void distinct_init(struct stream_state *st,
+			  const struct ts_stream_request *r)
+{
+	struct agg_distinct *d = (struct agg_distinct *)(void *)st->xstate;
+	uint32_t i;
+
+	for (i = r->agg_count; i-- > 0;) {
+		const struct obl_agg_spec *s = &st->aggs[i];
+
+		if (s->fn != OBL_AGG_COUNT_DISTINCT)
+			continue;
+		TEE_MemFill(&d->spec, 0, sizeof(d->spec));
+		d->spec.col.type = s->type;
+		d->spec.col.offset = s->offset;
+		d->spec.col.width = s->width;
+		d->agg = i;
+	}
+	d->words = (uint32_t)obl_key_spec_words(&d->spec, 1);
+}
+
 /* Checks against the input row size(s); sets *out_row_size. */
 static TEE_Result check_shapes(const struct ts_stream_request *r,
-			       struct stream_state *st, uint32_t rs0,
+			       struct stream_state *st,
+			       struct stream_map *map, uint32_t rs0,
 			       uint32_t rs1, uint32_t *out_row_size)
 {
 	uint32_t i;
 	size_t o;
+	TEE_Result res;
 
 	if (stream_is_expand_mode(r->mode))
 		return stream_expand_check(r, st, rs0, out_row_size,
@@ -133,7 +224,8 @@ static TEE_Result check_shapes(const struct ts_stream_request *r,
 	case TS_STREAM_WIDEN:
 		if (!span_ok(r->pk_offset, rs0, r->out_row_size) ||
 		    !span_ok(r->fk_offset, rs1, r->out_row_size) ||
-		    r->side_offset >= r->out_row_size)
+		    (r->side_offset != TS_STREAM_NO_SIDE &&
+		     r->side_offset >= r->out_row_size))
 			return TS_ERROR_BAD_REQUEST;
 		for (i = 0; i < r->copy_count; i++) {
 			const struct ts_stream_copy *c = &r->copies[i];
@@ -150,6 +242,9 @@ static TEE_Result check_shapes(const struct ts_stream_request *r,
 			return TS_ERROR_BAD_REQUEST;
 		*out_row_size = r->out_row_size;
 		return TEE_SUCCESS;
+	case TS_STREAM_MAP:
+		*out_row_size = r->out_row_size;
+		return stream_map_check(map, r, rs0);
 	default:
 		break;
 	}
@@ -158,15 +253,15 @@ static TEE_Result check_shapes(const struct ts_stream_request *r,
 	if (obl_key_spec_check(st->keys, r->key_count, rs0) != 0)
 		return TS_ERROR_BAD_REQUEST;
 	st->kwords = obl_key_spec_words(st->keys, r->key_count);
-	if (st->kwords == 0)
+	if (st->kwords == 0 && r->key_count)
 		return TS_ERROR_BAD_REQUEST;
 	if (r->mode == TS_STREAM_AGGREGATE) {
 		if (obl_aggregate_check(rs0, st->keys, r->key_count, st->aggs,
 					r->agg_count) != 0)
 			return TS_ERROR_BAD_REQUEST;
-		for (i = 0; i < r->agg_count; i++)
-			if (st->aggs[i].fn == OBL_AGG_COUNT_DISTINCT)
-				return TS_ERROR_BAD_REQUEST;
+		res = check_distinct(r, st);
+		if (res != TEE_SUCCESS)
+			return res;
 		o = FLAG_WORD + obl_agg_out_row_size(rs0, r->agg_count);
 	} else {
 		if (r->side_offset >= rs0 ||
@@ -250,7 +345,8 @@ TEE_Result stream_out_masked(struct stream_state *st, uint32_t ctl,
 
 /* --------------------------------------------------------------- steps */
 
-/* WIDEN: place one row of input `side` in an out_row_size row.
+/* WIDEN: place one row of input `side` in an out_row_size row, tagged
+ * with its side unless side_offset is TS_STREAM_NO_SIDE.
  * Leaks: side (public: which input), offsets.  Hides: the row. */
 static TEE_Result step_widen(struct stream_state *st,
 			     const struct ts_stream_request *r,
@@ -261,7 +357,8 @@ static TEE_Result step_widen(struct stream_state *st,
 
 	TEE_MemFill(dst, 0, r->out_row_size);
 	TEE_MemMove(dst + (side ? r->fk_offset : r->pk_offset), row, rs);
-	dst[r->side_offset] = (uint8_t)side;
+	if (r->side_offset != TS_STREAM_NO_SIDE)
+		dst[r->side_offset] = (uint8_t)side;
 	for (i = 0; i < r->copy_count; i++) {
 		const struct ts_stream_copy *c = &r->copies[i];
 
@@ -271,11 +368,35 @@ static TEE_Result step_widen(struct stream_state *st,
 	return stream_out_commit(st);
 }
 
+/* COUNT_DISTINCT: 1 iff the row's distinct value is not NULL and differs
+ * from the previous non-NULL value of its group (input sorted by the keys,
+ * then that column), compared by key encoding: FLOAT64 -0.0 == +0.0 and
+ * every NaN equal, as Spark. keep: the row continues the group.
+ * Leaks: the column's spec.  Hides: keep, the value, NULLs, the result. */
+static uint32_t distinct_step(struct stream_state *st, const uint8_t *row,
+			      uint32_t keep)
+{
+	struct agg_distinct *d = (struct agg_distinct *)(void *)st->xstate;
+	const struct obl_agg_spec *s = &st->aggs[d->agg];
+	uint64_t *prev = (uint64_t *)(void *)(d + 1);
+	uint64_t *cur = prev + d->words;
+	uint32_t valid, has, fresh;
+
+	valid = ct_not(obl_row_null_flag(row, s->null_offset, s->null_bit,
+					 s->nullable));
+	(void)obl_key_spec_encode_row(row, &d->spec, 1, cur);
+	has = d->has & keep;
+	fresh = valid & ct_not(has & STREAM_KEY_EQ(cur, prev, d->words));
+	ct_copy(valid, prev, cur, (size_t)d->words * 8);
+	d->has = has | valid;
+	return fresh;
+}
+
 /* AGGREGATE: fold one row into the running aggregates of its group and
  * build the candidate output row (the group's result if this row is the
  * group's last) in st->pending. start: this row opens a group.
  * Leaks: the aggregate list, row size.  Hides: start, the row, NULLs, the
- * running values. */
+ * running values, which values are distinct. */
 static void agg_fold(struct stream_state *st,
 		     const struct ts_stream_request *r, const uint8_t *row,
 		     uint32_t rs, uint32_t start)
@@ -284,6 +405,8 @@ static void agg_fold(struct stream_state *st,
 	const uint32_t keep = ct_not(start);
 	uint8_t *vals = st->pending + FLAG_WORD + rs8;
 	uint8_t *nulls = vals + 8 * (size_t)r->agg_count;
+	/* st->xstate is set (public) iff there is a COUNT_DISTINCT. */
+	const uint32_t fresh = st->xstate ? distinct_step(st, row, keep) : 0;
 	uint32_t a;
 
 	TEE_MemFill(st->pending, 0, st->ot.t.row_size);
@@ -297,7 +420,11 @@ static void agg_fold(struct stream_state *st,
 		int64_t ord;
 		double d;
 
-		if (s->fn != OBL_AGG_COUNT_STAR) {
+		/* COUNT_DISTINCT counts the values distinct_step found
+		 * new (its column may be wider than 8 bytes: not loaded). */
+		if (s->fn == OBL_AGG_COUNT_DISTINCT) {
+			valid = fresh;
+		} else if (s->fn != OBL_AGG_COUNT_STAR) {
 			valid = ct_not(obl_row_null_flag(row, s->null_offset,
 							 s->null_bit,
 							 s->nullable));
@@ -341,6 +468,7 @@ static void agg_fold(struct stream_state *st,
 		switch (s->fn) {
 		case OBL_AGG_COUNT_STAR:
 		case OBL_AGG_COUNT:
+		case OBL_AGG_COUNT_DISTINCT:
 			v = st->cnt[a];
 			empty = 0;
 			break;
@@ -375,7 +503,8 @@ static void agg_fold(struct stream_state *st,
 
 /* AGGREGATE: one input row. The previous row's candidate is emitted as
  * real iff this row starts a new group. first: the table's first row
- * (public).
+ * (public). With no key every row continues the one group (ct_key_eq of
+ * zero words is 1), so only the last row's candidate is real.
  * Leaks: first, sizes.  Hides: the keys, group boundaries, values. */
 static TEE_Result step_aggregate(struct stream_state *st,
 				 const struct ts_stream_request *r,
@@ -400,14 +529,24 @@ static TEE_Result step_aggregate(struct stream_state *st,
 }
 
 /* JOIN_PKFK: one row of the sorted union. A PK row (side 0) becomes the
- * carried PK; an FK row (side 1) whose non-NULL key equals the carried
- * PK's is output joined, every other row as a dummy.
- * Leaks: sizes.  Hides: keys, sides, which rows match, NULLs. */
+ * carried PK; an FK row (side 1) is "matched" iff its keys are not NULL and
+ * equal the carried PK's. By the (public) variant the output row is:
+ *   INNER  [flag 1 | row with the PK part replaced] on matched rows;
+ *   OUTER  [flag 1, flag byte 1 = matched | row with the PK part replaced
+ *          (matched) or zero (not)] on every FK row;
+ *   SEMI   [flag 1 | row] on matched rows;
+ *   ANTI   [flag 1 | row] on FK rows not matched (NULL keys included);
+ * every other row a dummy. INNER and OUTER record a repeated PK.
+ * Leaks: the variant, sizes.  Hides: keys, sides, which rows match, NULLs. */
 static TEE_Result step_join(struct stream_state *st,
 			    const struct ts_stream_request *r,
 			    const uint8_t *row, uint32_t rs)
 {
-	uint32_t null, is_pk, eq, match;
+	const uint32_t v = r->variant;
+	const int pk_unique = v == TS_STREAM_JOIN_INNER ||
+			      v == TS_STREAM_JOIN_OUTER;
+	uint8_t *pk_dst = st->row + FLAG_WORD + r->pk_offset;
+	uint32_t null, is_pk, eq, match, flag;
 
 	null = obl_key_spec_encode_row(row, st->keys, r->key_count,
 				       st->kw_cur);
@@ -415,25 +554,43 @@ static TEE_Result step_join(struct stream_state *st,
 	eq = STREAM_KEY_EQ(st->kw_cur, st->kw_prev, st->kwords) & st->has_pk &
 	     ct_not(null);
 	match = ct_not(is_pk) & eq;
-	st->dup |= is_pk & eq;
-	st->real += match;
+	if (pk_unique)
+		st->dup |= is_pk & eq;
+	switch (v) {
+	case TS_STREAM_JOIN_OUTER:
+		flag = ct_not(is_pk);
+		break;
+	case TS_STREAM_JOIN_ANTI:
+		flag = ct_not(is_pk) & ct_not(eq);
+		break;
+	default:	/* INNER, SEMI */
+		flag = match;
+		break;
+	}
+	st->real += flag;
 
 	TEE_MemFill(st->row, 0, FLAG_WORD);
 	st->row[0] = 1;
 	TEE_MemMove(st->row + FLAG_WORD, row, rs);
-	TEE_MemMove(st->row + FLAG_WORD + r->pk_offset, st->pk_row,
-		    r->pk_size);
+	if (v == TS_STREAM_JOIN_INNER) {
+		TEE_MemMove(pk_dst, st->pk_row, r->pk_size);
+	} else if (v == TS_STREAM_JOIN_OUTER) {
+		st->row[1] = (uint8_t)match;
+		TEE_MemFill(pk_dst, 0, r->pk_size);
+		ct_copy(match, pk_dst, st->pk_row, r->pk_size);
+	}
 
 	ct_copy(is_pk, st->pk_row, row + r->pk_offset, r->pk_size);
 	ct_copy(is_pk, st->kw_prev, st->kw_cur, st->kwords * 8);
 	st->has_pk |= is_pk & ct_not(null);
-	return stream_out_masked(st, match, st->row);
+	return stream_out_masked(st, flag, st->row);
 }
 
 /* Pass 2 over one input: open each block, step each row.
  * Leaks: block and row counts, which block failed.  Hides: rows. */
 static TEE_Result run_input(struct stream_state *st,
 			    const struct ts_stream_request *r,
+			    struct stream_map *map,
 			    struct stream_input *in, uint32_t side,
 			    uint32_t *fail_index)
 {
@@ -464,6 +621,15 @@ static TEE_Result run_input(struct stream_state *st,
 		res = block_gcm_open(&st->dec[side], &hdr, sealed, st->in_pt);
 		if (res != TEE_SUCCESS)
 			return res;
+		/* MAP evaluates a block's rows as one batch. */
+		if (r->mode == TS_STREAM_MAP) {
+			res = stream_map_block(map, st, r, st->in_pt,
+					       hdr.row_count, rs);
+			if (res != TEE_SUCCESS)
+				return res;
+			done += hdr.row_count;
+			continue;
+		}
 		for (i = 0; i < hdr.row_count; i++) {
 			const uint8_t *row = st->in_pt + (size_t)i * rs;
 
@@ -547,6 +713,50 @@ static TEE_Result alloc_state(struct stream_state *st, size_t max_in_ct,
 	return TEE_SUCCESS;
 }
 
+/* The parameters, the request and (MAP) its body, copied once into TA
+ * memory: later checks read only the copies. *body (body_len bytes, 0:
+ * none) is TEE_Malloc'd; the caller frees it. Public data only. */
+static TEE_Result copy_request(uint32_t param_types,
+			       TEE_Param params[SHIM_NUM_PARAMS],
+			       struct ts_stream_request *req, uint8_t **body,
+			       size_t *body_len, const void **in,
+			       size_t *in_len)
+{
+	const uint32_t exp = TEE_PARAM_TYPES(TEE_PARAM_TYPE_MEMREF_INPUT,
+					     TEE_PARAM_TYPE_MEMREF_OUTPUT,
+					     TEE_PARAM_TYPE_MEMREF_INPUT,
+					     TEE_PARAM_TYPE_VALUE_OUTPUT);
+	const uint8_t *src;
+	size_t size;
+
+	*body = NULL;
+	*body_len = 0;
+	if (param_types != exp)
+		return TEE_ERROR_BAD_PARAMETERS;
+	params[3].value.a = 0;
+	params[3].value.b = 0;
+	src = params[2].memref.buffer;
+	size = params[2].memref.size;
+	if (!src || size < sizeof(*req) ||
+	    size - sizeof(*req) > TS_OP_MAX_BODY) {
+		SHIM_LOGE("Wrong stream request size %zu, expect %zu bytes "
+			  "and a body of at most %u", size, sizeof(*req),
+			  (unsigned int)TS_OP_MAX_BODY);
+		return TEE_ERROR_BAD_PARAMETERS;
+	}
+	*in = params[0].memref.buffer;
+	*in_len = *in ? params[0].memref.size : 0;
+	TEE_MemMove(req, src, sizeof(*req));
+	if (size == sizeof(*req))
+		return TEE_SUCCESS;
+	*body = TEE_Malloc(size - sizeof(*req), TEE_MALLOC_NO_FILL);
+	if (!*body)
+		return TEE_ERROR_OUT_OF_MEMORY;
+	*body_len = size - sizeof(*req);
+	TEE_MemMove(*body, src + sizeof(*req), *body_len);
+	return TEE_SUCCESS;
+}
+
 /* see cmd_stream.h */
 TEE_Result cmd_stream(struct ta_session *s, uint32_t param_types,
 		      TEE_Param params[SHIM_NUM_PARAMS])
@@ -555,6 +765,9 @@ TEE_Result cmd_stream(struct ta_session *s, uint32_t param_types,
 	struct ts_stream_request req;
 	struct ts_table_descriptor out_desc;
 	struct stream_input in[2];
+	struct stream_map *map = NULL;
+	uint8_t *body = NULL;
+	size_t body_len = 0;
 	const struct key_slot *out_meta;
 	const uint8_t *in_key[2] = { NULL, NULL }, *out_key = NULL;
 	const void *in_buf;
@@ -572,14 +785,19 @@ TEE_Result cmd_stream(struct ta_session *s, uint32_t param_types,
 	TEE_MemFill(in, 0, sizeof(in));
 
 	/* 1. The request, copied once: later checks read only the copy. */
-	res = cmd_request_params(param_types, params, "stream", &req,
-				 sizeof(req), &in_buf, &in_len);
+	res = copy_request(param_types, params, &req, &body, &body_len,
+			   &in_buf, &in_len);
 	if (res != TEE_SUCCESS)
-		return res;
+		goto out;
 	res = check_request(&req);
+	/* Only MAP has a body; its programs are checked in step 2. */
+	if (res == TEE_SUCCESS && req.mode == TS_STREAM_MAP)
+		res = stream_map_parse(&req, body, body_len, &map);
+	else if (res == TEE_SUCCESS && body_len)
+		res = TS_ERROR_BAD_REQUEST;
 	if (res != TEE_SUCCESS) {
 		SHIM_LOGE("STREAM: invalid request");
-		return res;
+		goto out;
 	}
 	n_in = req.mode == TS_STREAM_WIDEN ? 2 :
 	       req.mode == TS_STREAM_GENERATE ? 0 : 1;
@@ -592,25 +810,28 @@ TEE_Result cmd_stream(struct ta_session *s, uint32_t param_types,
 		out_key = key_slots_get(&s->keys, req.out_key_slot, &res);
 	if (res != TEE_SUCCESS) {
 		SHIM_LOGE("STREAM: key slots: 0x%x", (unsigned int)res);
-		return res;
+		goto out;
 	}
 	if (key_slots_bound_elsewhere(&s->keys, req.out_key_slot,
 				      req.out_table_id)) {
 		SHIM_LOGE("STREAM: the key in slot %u belongs to another "
 			  "table", req.out_key_slot);
-		return TEE_ERROR_ACCESS_DENIED;
+		res = TEE_ERROR_ACCESS_DENIED;
+		goto out;
 	}
 
 	/* 2. The input tables, then headers. */
 	len0 = in_len;
 	if (n_in == 0 && in_len != 0) {
 		SHIM_LOGE("STREAM: GENERATE takes no input blocks");
-		return TS_ERROR_BAD_REQUEST;
+		res = TS_ERROR_BAD_REQUEST;
+		goto out;
 	}
 	if (n_in == 2) {
 		if (req.in0_bytes > in_len) {
 			SHIM_LOGE("STREAM: in0_bytes beyond param[0]");
-			return TS_ERROR_BAD_REQUEST;
+			res = TS_ERROR_BAD_REQUEST;
+			goto out;
 		}
 		len0 = (size_t)req.in0_bytes;
 	}
@@ -625,7 +846,7 @@ TEE_Result cmd_stream(struct ta_session *s, uint32_t param_types,
 	if (res != TEE_SUCCESS)
 		goto out;
 	fail_input = 0;
-	res = check_shapes(&req, &st, in[0].table.row_size,
+	res = check_shapes(&req, &st, map, in[0].table.row_size,
 			   n_in == 2 ? in[1].table.row_size : 0, &out_rs);
 	if (res != TEE_SUCCESS) {
 		SHIM_LOGE("STREAM: request does not fit the input rows");
@@ -640,6 +861,10 @@ TEE_Result cmd_stream(struct ta_session *s, uint32_t param_types,
 		break;
 	case TS_STREAM_LIMIT:
 		out_rows = in[0].n_rows < req.limit ? in[0].n_rows : req.limit;
+		out_rpb = req.rows_per_block;
+		break;
+	case TS_STREAM_MAP:
+		out_rows = in[0].n_rows;
 		out_rpb = req.rows_per_block;
 		break;
 	case TS_STREAM_GENERATE:
@@ -668,6 +893,13 @@ TEE_Result cmd_stream(struct ta_session *s, uint32_t param_types,
 
 	max_ct = in[0].max_ct > in[1].max_ct ? in[0].max_ct : in[1].max_ct;
 	res = alloc_state(&st, max_ct, req.pk_size);
+	if (res == TEE_SUCCESS && req.mode == TS_STREAM_MAP)
+		res = stream_map_alloc(map, &req,
+				       max_ct / (in[0].table.row_size ?
+						 in[0].table.row_size : 1));
+	if (res == TEE_SUCCESS && req.mode == TS_STREAM_AGGREGATE &&
+	    st.xstate)
+		distinct_init(&st, &req);
 	if (res != TEE_SUCCESS) {
 		SHIM_LOGE("STREAM: one block does not fit the heap");
 		goto out;
@@ -687,7 +919,7 @@ TEE_Result cmd_stream(struct ta_session *s, uint32_t param_types,
 	was_masked = TEE_UnmaskCancellation();
 	for (j = 0; j < n_in && res == TEE_SUCCESS; j++) {
 		fail_input = j;
-		res = run_input(&st, &req, &in[j], j, &fail_index);
+		res = run_input(&st, &req, map, &in[j], j, &fail_index);
 	}
 	if (res == TEE_SUCCESS && req.mode == TS_STREAM_GENERATE)
 		res = stream_expand_generate(&st, &req);
@@ -724,6 +956,8 @@ TEE_Result cmd_stream(struct ta_session *s, uint32_t param_types,
 	}
 out:
 	stream_state_free(&st);
+	stream_map_free(map);
+	cmd_free_wiped(&body, body_len);
 	cmd_report_block_error(res, fail_index, params, "STREAM");
 	if (cmd_is_block_error(res))
 		params[3].value.b = fail_input;

@@ -14,6 +14,10 @@
  *                        filler takes the last real row of its side and its
  *                        target position in the aligned output.
  *
+ * A row with a NULL key is a group of its own that does not interrupt the
+ * group around it, so the external sort (which knows no NULLs) may leave
+ * NULL rows among rows of equal key bytes.
+ *
  * Every row step reads and writes the same bytes whatever the row holds: a
  * side, a group boundary, a NULL key, a filler or a copy number only ever
  * feed ct.h muxes and masked copies. The state carried from one row to the
@@ -58,10 +62,8 @@ struct gc_state {
 	uint64_t cnt1;		/* side-1 rows so far (forward) */
 	uint64_t off;		/* sum of alpha0 * alpha1 over closed groups */
 	uint64_t alpha1;	/* second pass: the current group's side-1 count */
-	uint32_t has_prev;	/* a previous row exists (its keys in kw_prev) */
-	uint32_t prev_null;	/* the previous row had a NULL key */
+	uint32_t has_prev;	/* a non-NULL row came (its keys in kw_prev) */
 	uint32_t ovf;		/* forward: a count or m overflowed 64 bits */
-	uint32_t pad;
 };
 
 /* FILL's carried state (secret), followed by the carried rows of side 0
@@ -74,13 +76,15 @@ struct fill_state {
 	uint32_t pad;
 };
 
+/* n rounded up to a multiple of 8.
+ * Leaks: n (public).  Hides: nothing (no secret). */
 static size_t round8(size_t n)
 {
 	return (n + 7) & ~(size_t)7;
 }
 
-/* Little-endian loads and stores at public offsets.
- * Leaks: the offset.  Hides: the value. */
+/* Little-endian load of 8 bytes at p (a public offset in a row).
+ * Leaks: the address.  Hides: the value. */
 static uint64_t ld64(const uint8_t *p)
 {
 	uint64_t v = 0;
@@ -91,6 +95,8 @@ static uint64_t ld64(const uint8_t *p)
 	return v;
 }
 
+/* Little-endian store of v at p (a public offset in a row).
+ * Leaks: the address.  Hides: the value. */
 static void st64(uint8_t *p, uint64_t v)
 {
 	uint32_t i;
@@ -107,18 +113,25 @@ static uint32_t byte_ctl(uint8_t b)
 	return ct_not(ct_u32_eq(b, 0));
 }
 
+/* see cmd_stream_internal.h.
+ * Leaks: mode (public).  Hides: nothing (no secret). */
 int stream_is_expand_mode(uint32_t mode)
 {
 	return mode == TS_STREAM_GROUP_COUNT || mode == TS_STREAM_GENERATE ||
 	       mode == TS_STREAM_FILL;
 }
 
+/* 1 if the byte ranges [a, +alen) and [b, +blen) meet.
+ * Leaks: the ranges (public).  Hides: nothing (no secret). */
 static int overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 {
 	return a < b + blen && b < a + alen;
 }
 
-/* see cmd_stream_internal.h. Public request fields only. */
+/* see cmd_stream_internal.h. Offsets: the annotation inside the row, the
+ * side byte inside the row and outside the annotation; GROUP_COUNT's keys
+ * (and their NULL flags) outside both; sizes as WIDEN for GENERATE.
+ * Leaks: the request, row sizes (public).  Hides: nothing (no secret). */
 TEE_Result stream_expand_check(const struct ts_stream_request *r,
 			       struct stream_state *st, uint32_t rs0,
 			       uint32_t *out_row_size, size_t *xstate_size)
@@ -189,18 +202,23 @@ TEE_Result stream_expand_check(const struct ts_stream_request *r,
 }
 
 /* GROUP_COUNT, both passes: one row of the sorted union, written to the
- * next output slot with its annotation filled in. A row opens a group iff
- * it is the first, its keys differ from the previous row's, or either has
- * a NULL key.
+ * next output slot with its annotation filled in. A row with a NULL key is
+ * a group of its own and leaves the group around it alone: the group state
+ * (counts, the previous key in kw_prev) moves only on non-NULL rows, so a
+ * NULL row may sit anywhere in the order (the external sort, which knows
+ * no NULLs, may put one between rows of equal keys). A non-NULL row opens
+ * a group iff no non-NULL row came before or its keys differ from the
+ * last one's.
  * Forward (rows in (keys, side) order, a group's side-0 rows first): idx =
  * the row's rank among its side's rows of the group, alpha0 = the side-0
  * count (side-1 rows; 0 on side 0), off = the sum of alpha0 * alpha1 over
- * the groups before; the rest of the annotation zero.
+ * the groups before; the rest of the annotation zero. A NULL row: idx 0,
+ * alpha0 0, off = the sum over the groups up to the current one.
  * Second (rows in (keys, side desc, idx desc) order: a group opens with its
  * last side-1 row if it has one): alpha1 = that row's idx + 1 (0 if the
- * group opens on side 0), copies = alpha1 (side 0) / alpha0 (side 1),
- * dest = off + idx * copies, drop = (copies == 0); idx, alpha0, off, kind
- * and reserved kept.
+ * group opens on side 0; a NULL row: 1 on side 1, else 0), copies = alpha1
+ * (side 0) / alpha0 (side 1) (a NULL row: 0), dest = off + idx * copies,
+ * drop = (copies == 0); idx, alpha0, off, kind and reserved kept.
  * Leaks: the key list, offsets, row size, the variant.  Hides: keys, NULLs,
  * sides, group boundaries and sizes, counts, offsets, the annotation. */
 static TEE_Result step_group_count(struct stream_state *st,
@@ -210,54 +228,54 @@ static TEE_Result step_group_count(struct stream_state *st,
 	struct gc_state *g = (struct gc_state *)(void *)st->xstate;
 	uint8_t *dst = stream_out_slot(st);
 	uint8_t *ann = dst + r->aux_offset;
-	uint32_t null, s1, same, open;
-	uint64_t idx, alpha0, off, copies, *t;
+	uint32_t null, real, s1, open;
+	uint64_t idx, alpha0, alpha1, off, copies, prod;
 
 	null = obl_key_spec_encode_row(row, st->keys, r->key_count,
 				       st->kw_cur);
+	real = ct_not(null);
 	s1 = byte_ctl(row[r->side_offset]);
-	same = STREAM_KEY_EQ(st->kw_cur, st->kw_prev, st->kwords) &
-	       g->has_prev & ct_not(null) & ct_not(g->prev_null);
-	open = ct_not(same);
+	open = real & ct_not(STREAM_KEY_EQ(st->kw_cur, st->kw_prev,
+					   st->kwords) & g->has_prev);
 	TEE_MemMove(dst, row, rs);
 
 	if (r->variant == TS_STREAM_GC_FORWARD) {
 		/* Close the previous group: its product joins the offset.
 		 * Counts are at most the row count (< 2^32 in practice); any
 		 * carry is recorded and fails the call. */
-		uint64_t prod = g->cnt0 * g->cnt1;
-		uint64_t sum = g->off + ct_u64_mux(open, prod, 0);
-
+		prod = g->cnt0 * g->cnt1;
+		off = g->off + ct_u64_mux(open, prod, 0);
 		g->ovf |= open & (ct_not(ct_u64_eq((g->cnt0 | g->cnt1) >> 32,
 						   0)) |
-				  ct_u64_lt(sum, g->off));
-		g->off = sum;
+				  ct_u64_lt(off, g->off));
+		g->off = off;
 		g->cnt0 = ct_u64_mux(open, 0, g->cnt0);
 		g->cnt1 = ct_u64_mux(open, 0, g->cnt1);
+		prod = g->cnt0 * g->cnt1;
 		TEE_MemFill(ann, 0, TS_STREAM_ANN_SIZE);
-		st64(ann + ANN_IDX, ct_u64_mux(s1, g->cnt1, g->cnt0));
-		st64(ann + ANN_ALPHA0, ct_u64_mux(s1, g->cnt0, 0));
-		st64(ann + ANN_OFF, g->off);
-		g->cnt0 += ct_not(s1);
-		g->cnt1 += s1;
+		st64(ann + ANN_IDX,
+		     ct_u64_mux(real, ct_u64_mux(s1, g->cnt1, g->cnt0), 0));
+		st64(ann + ANN_ALPHA0, ct_u64_mux(real & s1, g->cnt0, 0));
+		st64(ann + ANN_OFF, ct_u64_mux(real, g->off, g->off + prod));
+		g->cnt0 += real & ct_not(s1);
+		g->cnt1 += real & s1;
 	} else {
 		idx = ld64(ann + ANN_IDX);
 		alpha0 = ld64(ann + ANN_ALPHA0);
 		off = ld64(ann + ANN_OFF);
 		g->alpha1 = ct_u64_mux(open, ct_u64_mux(s1, idx + 1, 0),
 				       g->alpha1);
-		copies = ct_u64_mux(s1, alpha0, g->alpha1);
-		st64(ann + ANN_ALPHA1, g->alpha1);
+		alpha1 = ct_u64_mux(real, g->alpha1, s1);
+		copies = ct_u64_mux(real, ct_u64_mux(s1, alpha0, alpha1), 0);
+		st64(ann + ANN_ALPHA1, alpha1);
 		st64(ann + ANN_COPIES, copies);
 		st64(ann + ANN_DEST, off + idx * copies);
 		ann[ANN_DROP] = (uint8_t)ct_u64_eq(copies, 0);
 	}
 
-	g->has_prev = 1;
-	g->prev_null = null;
-	t = st->kw_prev;
-	st->kw_prev = st->kw_cur;
-	st->kw_cur = t;
+	/* The group's key: only a non-NULL row replaces it. */
+	ct_copy(real, st->kw_prev, st->kw_cur, st->kwords * 8);
+	g->has_prev |= real;
 	return stream_out_commit(st);
 }
 
@@ -315,7 +333,8 @@ static TEE_Result step_fill(struct stream_state *st,
 	return stream_out_masked(st, is_f, out);
 }
 
-/* see cmd_stream_internal.h */
+/* see cmd_stream_internal.h; dispatches on the public mode.
+ * Leaks: the mode, offsets, row size.  Hides: the row (as the steps). */
 TEE_Result stream_expand_step(struct stream_state *st,
 			      const struct ts_stream_request *r,
 			      const uint8_t *row, uint32_t rs)

@@ -88,7 +88,8 @@ struct stream_state {
 	uint32_t fill;		/* rows in out_pt */
 	uint64_t written;	/* rows emitted */
 	uint64_t rows_seen;	/* input rows stepped */
-	/* Mode state of cmd_stream_expand.c (xstate_size bytes, wiped). */
+	/* Mode state of cmd_stream_expand.c, or AGGREGATE's COUNT_DISTINCT
+	 * state in cmd_stream.c (xstate_size bytes, wiped). */
 	uint8_t *xstate;
 	size_t xstate_size;
 };

@@ -428,13 +428,9 @@ class LocalDriver:
                     sorted(str(x) for x in dcols)) + ") is in-heap only")
             return too_many(list(node.groups), len(dcols))
         if isinstance(node, Join):
-            semi = node.kind in ("left_semi", "semi", "left_anti", "anti")
             if node.residual is not None and node.kind != "inner":
                 return (f"a residual condition on a {node.kind} join is in-heap only "
                         "(it is part of the join condition there)")
-            if not semi and node.pk_side is None:
-                return ("only PK-FK inner and left outer joins stream; this is a general "
-                        "(many-to-many) join (set pk_side if one side's keys are unique)")
             bad = [a for a, _b in node.on if s0.column(a).nullable] + \
                 [b for _a, b in node.on if inputs[1].schema.column(b).nullable]
             if len(node.on) * (2 if bad else 1) > c.TS_STREAM_MAX_COPIES:

@@ -28,13 +28,13 @@ from teespark.exec.large_ops import (
     stream_key,
 )
 from teespark.format.schema import ColumnLayout, Schema
-from teespark.ir import Expr, col, compile_expr, null, when
+from teespark.ir import Expr, col, compile_expr, if_, null
 from teespark.tee import SortKey
 from teespark.tee import constants as c
 from teespark.tee.operators import OpKey, OpProj
 from teespark.tee.streaming_ta import StreamCopy, StreamKey
 
-__all__ = ["JoinSide", "aggregate", "distinct", "filter_rows", "join", "limit",
+__all__ = ["JoinSide", "aggregate", "distinct", "filter_rows", "general_inner", "join", "limit",
            "normalize_keys", "pkfk_inner", "project", "semi_anti", "sort", "union_all"]
 
 Layout = Schema | RawLayout
@@ -65,12 +65,15 @@ class Normalized:
 
 
 def normalize_keys(lp: LargePlan, p: Part, layout: Layout,
-                   keys: Sequence[tuple[str, OpKey]], *, force: bool = False) -> Normalized:
-    """Put an order byte and a zero-when-NULL copy of each nullable key in
-    front of the rows (one STREAM MAP), so that raw-byte sorts order NULLs
-    as Spark does and group them together. Without nullable keys (and not
-    ``force``) the table is returned as is."""
-    if not force and not any(k.nullable for _n, k in keys):
+                   keys: Sequence[tuple[str, OpKey]], *,
+                   flags: Sequence[bool] | None = None) -> Normalized:
+    """Put a copy of each key (zero bytes when NULL) in front of the rows,
+    preceded by an order byte for the keys that need one (``flags``;
+    default: the nullable ones), in one STREAM MAP, so that raw-byte sorts
+    order NULLs as Spark does and group them together. Without any flag the
+    table is returned as is."""
+    need = [k.nullable for _n, k in keys] if flags is None else list(flags)
+    if not any(need):
         return Normalized(p, 0, [sort_key(k) for _n, k in keys],
                           [stream_key(k) for _n, k in keys],
                           [stream_key(k) for _n, k in keys])
@@ -80,17 +83,20 @@ def normalize_keys(lp: LargePlan, p: Part, layout: Layout,
     sks: list[SortKey] = []
     gks: list[StreamKey] = []
     jks: list[StreamKey] = []
-    for i, (name, k) in enumerate(keys):
+    for i, ((name, k), flagged) in enumerate(zip(keys, need)):
         nulls_last = not k.nulls_first
-        flag = col(name).is_null() if nulls_last else col(name).is_not_null()
-        fo, vo = off, off + 1
-        projs.append(_proj(flag, layout, fo, None))
+        vo = off + 1 if flagged else off
+        if flagged:
+            flag = col(name).is_null() if nulls_last else col(name).is_not_null()
+            projs.append(_proj(flag, layout, off, None))
+            sks.append(SortKey("uint", off, 1))
+            gks.append(StreamKey("uint", off, 1))
         projs.append(_proj(col(name), layout, vo, i if k.nullable else None))
-        sks += [SortKey("uint", fo, 1), SortKey(k.type, vo, k.width, descending=k.descending)]
-        gks += [StreamKey("uint", fo, 1), StreamKey(k.type, vo, k.width)]
+        sks.append(SortKey(k.type, vo, k.width, descending=k.descending))
+        gks.append(StreamKey(k.type, vo, k.width))
         # JOIN: a NULL key never matches: its flag byte is the NULL flag.
-        jks.append(StreamKey(k.type, vo, k.width, nullable=k.nullable and nulls_last,
-                             null_offset=fo, null_bit=0))
+        jks.append(StreamKey(k.type, vo, k.width, nullable=flagged and nulls_last,
+                             null_offset=off if flagged else 0, null_bit=0))
         off = vo + k.width
     prefix = (off + 7) & ~7
     projs += _copy_row(layout, prefix)
@@ -146,7 +152,8 @@ def distinct(lp: LargePlan, p: Part, layout: Layout, keys: Sequence[tuple[str, O
     nz = normalize_keys(lp, p, layout, keys)
     s = lp.sort(nz.part, nz.sort_keys)
     a, m = lp.aggregate(s, nz.group_keys, [])
-    then = [SortKey(k.type, FLAG_WORD + k.offset, k.width) for k in nz.sort_keys]
+    then = [SortKey(k.type, FLAG_WORD + k.offset, k.width, descending=k.descending)
+            for k in nz.sort_keys][:c.TS_MAX_SORT_KEYS - 1]
     return lp.compact(a, m, skip=FLAG_WORD + nz.prefix, row_size=p.row_size, then=then,
                       final=final)
 
@@ -171,7 +178,8 @@ def aggregate(lp: LargePlan, p: Part, schema: Schema, groups: Sequence[str],
     s = lp.sort(nz.part, order) if order else nz.part
     a, m = lp.aggregate(s, nz.group_keys, [stream_agg(x) for x in specs])
     orow = agg_out_row_size(s.row_size, len(specs))
-    then = [SortKey(k.type, FLAG_WORD + k.offset, k.width) for k in nz.sort_keys]
+    then = [SortKey(k.type, FLAG_WORD + k.offset, k.width)
+            for k in nz.sort_keys][:c.TS_MAX_SORT_KEYS - 1]
     r = lp.compact(a, m, skip=FLAG_WORD, row_size=orow, then=then)
     return lp.map(r, out_row_size, projections=projs, final=final)[0]
 
@@ -186,17 +194,19 @@ class JoinSide:
     keys: list[tuple[str, OpKey]]
 
 
-def _union(lp: LargePlan, lookup: JoinSide, probe: JoinSide
+def _union(lp: LargePlan, lookup: JoinSide, probe: JoinSide, *, ann: int = 0
            ) -> tuple[Part, list[StreamKey], list[SortKey], int, int, int, int]:
-    """WIDEN [side word | join keys | lookup row | probe row] (rows
-    normalised first when a key is nullable). Returns the union, its keys
-    (NULL never matching) and sort order, the lookup and probe row offsets
-    and the prefix each side's rows carry."""
-    nullable = any(k.nullable for _n, k in lookup.keys + probe.keys)
+    """WIDEN [side word | join keys | ann zero bytes | lookup row | probe
+    row] (rows normalised first when a key is nullable). Returns the union,
+    its keys (NULL never matching) and sort order, the lookup and probe row
+    offsets and the prefix each side's rows carry. The ``ann`` bytes start
+    at the lookup row offset minus ``ann``."""
+    flags = [a.nullable or b.nullable for (_x, a), (_y, b) in zip(lookup.keys, probe.keys)]
+    nullable = any(flags)
     lk = _join_keys_nulls_last(lookup.keys)
     pk = _join_keys_nulls_last(probe.keys)
-    nl = normalize_keys(lp, lookup.part, lookup.schema, lk, force=nullable)
-    np_ = normalize_keys(lp, probe.part, probe.schema, pk, force=nullable)
+    nl = normalize_keys(lp, lookup.part, lookup.schema, lk, flags=flags)
+    np_ = normalize_keys(lp, probe.part, probe.schema, pk, flags=flags)
     copies: list[StreamCopy] = []
     if nullable:
         if nl.prefix != np_.prefix:
@@ -219,7 +229,7 @@ def _union(lp: LargePlan, lookup: JoinSide, probe: JoinSide
         area = o - FLAG_WORD
     if len(copies) > c.TS_STREAM_MAX_COPIES:
         raise ValueError("larger-than-heap join: at most 8 key columns")
-    l_off = (FLAG_WORD + area + 7) & ~7
+    l_off = ((FLAG_WORD + area + 7) & ~7) + ann
     p_off = l_off + nl.part.row_size
     u = lp.widen(nl.part, np_.part, out_row_size=p_off + np_.part.row_size,
                  pk_offset=l_off, fk_offset=p_off, side_offset=0, copies=copies)
@@ -260,24 +270,59 @@ def pkfk_inner(lp: LargePlan, pk: JoinSide, fk: JoinSide) -> tuple[Part, RawLayo
     return r, raw
 
 
+def general_inner(lp: LargePlan, left: JoinSide, right: JoinSide) -> tuple[Part, RawLayout]:
+    """Many-to-many inner equi-join (Krastnikov et al.'s expansion, each
+    step a STREAM pass or an external sort; teespark_ta.h, GROUP_COUNT):
+    rows ``[left row | right row]`` (behind their normalising prefixes)."""
+    A = c.TS_STREAM_ANN_SIZE
+    u, keys, order, lo, po, pl, pr = _union(lp, left, right, ann=A)
+    a = lo - A                                  # the annotation's offset
+    s1 = lp.sort(u, order)                      # (keys, side)
+    g1, m = lp.group_count(s1, keys, variant=c.TS_STREAM_GC_FORWARD, side_offset=0,
+                           aux_offset=a)
+    s2 = lp.sort(g1, order[:-1] + [SortKey("uint", 0, 1, descending=True),
+                                   SortKey("uint", a, 8, descending=True)])
+    g2, _ = lp.group_count(s2, keys, variant=c.TS_STREAM_GC_SECOND, side_offset=0,
+                           aux_offset=a)
+    gen = lp.generate(m, row_size=u.row_size, side_offset=0, aux_offset=a)
+    w = lp.widen(g2, gen, out_row_size=u.row_size)
+    s3 = lp.sort(w, [SortKey("uint", a + 49, 1), SortKey("uint", 0, 1),
+                     SortKey("uint", a + 32, 8), SortKey("uint", a + 48, 1)])
+    f = lp.fill(s3, side_offset=0, aux_offset=a)
+    s4 = lp.sort(f, [SortKey("uint", 0, 1, descending=True),
+                     SortKey("uint", FLAG_WORD + a + 32, 8), SortKey("uint", FLAG_WORD, 1)])
+    pairs = lp.limit(s4, 2 * m, skip=FLAG_WORD, row_size=u.row_size)
+    j, m2 = lp.join(pairs, [StreamKey("uint", a + 32, 8)], variant=c.TS_STREAM_JOIN_INNER,
+                    side_offset=0, pk_offset=lo, pk_size=po - lo)
+    if m2 != m:
+        raise RuntimeError(f"general join: {m2} aligned pairs, expected {m}")
+    rs = u.row_size - lo
+    r = lp.compact(j, m, skip=FLAG_WORD + lo, row_size=rs)
+    raw = RawLayout(_pair_layout(left, pl, right, (po - lo) + pr), rs)
+    return r, raw
+
+
 def join(lp: LargePlan, left: JoinSide, right: JoinSide, kind: str, pk_side: str | None,
          residual: Expr | None, out: Schema, final: Final) -> Part:
-    """Inner, left outer, left semi and left anti equi-joins; the inner and
-    outer ones need unique keys on ``pk_side``."""
+    """Inner, left outer, left semi and left anti equi-joins; ``pk_side``
+    (unique keys on that side) takes the cheaper PK-FK pipeline."""
     if kind in ("left_semi", "semi", "left_anti", "anti"):
         return semi_anti(lp, left, right, kind in ("left_anti", "anti"), final)
     outer = kind in ("left_outer", "left")
-    if kind == "inner" or (outer and pk_side == "left"):
-        pk, fk = (left, right) if pk_side == "left" else (right, left)
-        r, raw = pkfk_inner(lp, pk, fk)
+    if kind == "inner" or (outer and pk_side != "right"):
+        if pk_side is None:
+            r, raw = general_inner(lp, left, right)
+        else:
+            pk, fk = (left, right) if pk_side == "left" else (right, left)
+            r, raw = pkfk_inner(lp, pk, fk)
         if residual is not None:
             r = filter_rows(lp, r, compile_predicate(residual, raw), None)
         inner = lp.map(r, out.row_size, projections=identity_projection(raw, out),
                        final=None if outer else final)[0]
         if not outer:
             return inner
-        # LEFT OUTER with unique left keys: the inner rows plus the left rows
-        # without a match, right columns NULL.
+        # LEFT OUTER with unique left keys or many-to-many: the inner rows
+        # plus the left rows without a match, right columns NULL.
         lonely = semi_anti(lp, left, right, True, None)
         pad = lp.map(lonely, out.row_size, projections=_left_only(left.schema, out))[0]
         return lp.widen(inner, pad, out_row_size=out.row_size, final=final)
@@ -297,7 +342,7 @@ def join(lp: LargePlan, left: JoinSide, right: JoinSide, kind: str, pk_side: str
     for lay in out.layout():
         e = col(lay.name)
         if lay.name.casefold() not in left_names:
-            e = when(col("__matched"), e)
+            e = if_(col("__matched"), e, null(lay.type))
         projs.append(_proj(e, raw, lay.offset, lay.index if lay.nullable else None))
     return lp.map(r, out.row_size, projections=projs, final=final)[0]
 

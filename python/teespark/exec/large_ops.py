@@ -225,6 +225,38 @@ class LargePlan:
         d = parse_table_descriptor(p.descriptor)
         return self._stream(req, [p], p.rows, orow, d.rows_per_block, slot)
 
+    def group_count(self, p: Part, keys: Sequence[StreamKey], *, variant: int,
+                    side_offset: int, aux_offset: int) -> tuple[Part, int]:
+        """STREAM GROUP_COUNT over a union sorted as the variant needs;
+        returns the table and (GC_FORWARD) the join size m."""
+        tid, ver, sh, slot, _rpb_ = self._ids("gc", None, p.row_size)
+        fwd = variant == c.TS_STREAM_GC_FORWARD
+        req = StreamRequest(mode=c.TS_STREAM_GROUP_COUNT, out_table_id=tid,
+                            out_table_version=ver, out_schema_hash=sh, in0_key_slot=p.slot,
+                            out_key_slot=slot, side_offset=side_offset, reveal=fwd,
+                            keys=tuple(keys), variant=variant, aux_offset=aux_offset)
+        d = parse_table_descriptor(p.descriptor)
+        return self._stream(req, [p], p.rows, p.row_size, d.rows_per_block, slot)
+
+    def generate(self, m: int, *, row_size: int, side_offset: int, aux_offset: int) -> Part:
+        """STREAM GENERATE: 2m filler rows (dest 0..m-1 on each side)."""
+        tid, ver, sh, slot, rpb = self._ids("gen", None, row_size)
+        req = StreamRequest(mode=c.TS_STREAM_GENERATE, out_table_id=tid, out_table_version=ver,
+                            out_schema_hash=sh, out_key_slot=slot, rows_per_block=rpb,
+                            out_row_size=row_size, side_offset=side_offset,
+                            aux_offset=aux_offset, limit=m)
+        return self._stream(req, [], 2 * m, row_size, rpb, slot)[0]
+
+    def fill(self, p: Part, *, side_offset: int, aux_offset: int) -> Part:
+        """STREAM FILL: [flag word | row] per input row, fillers filled."""
+        orow = FLAG_WORD + p.row_size
+        tid, ver, sh, slot, _rpb_ = self._ids("fill", None, orow)
+        req = StreamRequest(mode=c.TS_STREAM_FILL, out_table_id=tid, out_table_version=ver,
+                            out_schema_hash=sh, in0_key_slot=p.slot, out_key_slot=slot,
+                            side_offset=side_offset, aux_offset=aux_offset)
+        d = parse_table_descriptor(p.descriptor)
+        return self._stream(req, [p], p.rows, orow, d.rows_per_block, slot)[0]
+
 
 def agg_out_row_size(row_size: int, naggs: int) -> int:
     """Bytes of an aggregate output row (``obl_agg_out_row_size``)."""

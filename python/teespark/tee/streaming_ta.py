@@ -57,8 +57,10 @@ class StreamKey:
 
 @dataclass(frozen=True)
 class StreamAgg:
-    """An aggregate (``struct ts_op_agg``): ``fn`` a ``TS_AGG_*`` other than
-    COUNT_DISTINCT; ``type`` the input column's ``TS_KEY_*`` (0 for COUNT(*))."""
+    """An aggregate (``struct ts_op_agg``): ``fn`` a ``TS_AGG_*``; ``type`` the
+    input column's ``TS_KEY_*`` (0 for COUNT(*)). COUNT_DISTINCT needs the
+    input sorted by (group keys, that column), and every COUNT_DISTINCT of
+    one request must name the same column."""
 
     fn: int
     type: int | str = 0
@@ -103,7 +105,10 @@ class StreamRequest:
     keys: Sequence[StreamKey] = field(default_factory=tuple)
     aggs: Sequence[StreamAgg] = field(default_factory=tuple)
     copies: Sequence[StreamCopy] = field(default_factory=tuple)
+    #: JOIN_PKFK: ``TS_STREAM_JOIN_*``; MAP: ``TS_STREAM_MAP_FLAG`` | ``_SEQ`` bits;
+    #: GROUP_COUNT: ``TS_STREAM_GC_*``.
     variant: int = 0
+    #: MAP: the row index (uint64); GROUP_COUNT, GENERATE, FILL: the annotation.
     aux_offset: int = 0
     #: MAP: the predicate program (``teespark.ir``), empty for none.
     predicate: bytes = b""
