@@ -28,12 +28,15 @@
 TEE_Result cmd_run_operator(struct ta_session *s, uint32_t param_types,
 			    TEE_Param params[SHIM_NUM_PARAMS]);
 
-/* Heap buffers of one command, wiped and freed together (op_bufs_free). */
+/* Heap buffers of one command, wiped and freed together (op_bufs_free).
+ * n: bytes allocated; w: bytes wiped before the free (n unless
+ * op_bufs_written says fewer were ever written). */
 #define OP_MAX_BUFS 24
 
 struct op_bufs {
 	uint8_t *p[OP_MAX_BUFS];
 	size_t n[OP_MAX_BUFS];
+	size_t w[OP_MAX_BUFS];
 };
 
 /* A zeroed TEE_Malloc'd buffer of `bytes` (at least 1) recorded in b, or
@@ -44,6 +47,11 @@ void *op_alloc(struct op_bufs *b, size_t bytes);
  * memory only through obl_arena_alloc, which zeroes each block). Still
  * wiped in full before it is freed. Leaks: bytes. */
 void *op_alloc_nofill(struct op_bufs *b, size_t bytes);
+/* Only the first `bytes` bytes of p (an op_alloc_nofill buffer) were
+ * ever written: its wipe stops there (a large output buffer of which a
+ * kernel wrote m slots is then not touched again just to be wiped).
+ * The caller must know that no byte beyond was written. Public: bytes. */
+void op_bufs_written(struct op_bufs *b, const void *p, size_t bytes);
 /* Wipe and free one buffer from op_alloc (nothing if NULL). */
 void op_release(struct op_bufs *b, void *p);
 /* Wipe and free every buffer. */

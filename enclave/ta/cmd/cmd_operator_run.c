@@ -19,6 +19,7 @@
 #include "cmd.h"
 #include "cmd_operator.h"
 #include "../ct.h"
+#include "../ops/fast_sort.h"
 #include "../ops/op_filter.h"
 #include "../ops/op_join.h"
 #include "../ops/op_sort.h"
@@ -58,6 +59,7 @@ static void *alloc_hint(struct op_bufs *b, size_t bytes, uint32_t hint)
 		if (!b->p[i])
 			return NULL;
 		b->n[i] = bytes ? bytes : 1;
+		b->w[i] = b->n[i];
 		return b->p[i];
 	}
 	return NULL;
@@ -75,6 +77,15 @@ void *op_alloc_nofill(struct op_bufs *b, size_t bytes)
 	return alloc_hint(b, bytes, TEE_MALLOC_NO_FILL);
 }
 
+void op_bufs_written(struct op_bufs *b, const void *p, size_t bytes)
+{
+	size_t i;
+
+	for (i = 0; i < OP_MAX_BUFS; i++)
+		if (p && b->p[i] == p && bytes < b->w[i])
+			b->w[i] = bytes;
+}
+
 void op_release(struct op_bufs *b, void *p)
 {
 	size_t i;
@@ -83,7 +94,7 @@ void op_release(struct op_bufs *b, void *p)
 		return;
 	for (i = 0; i < OP_MAX_BUFS; i++)
 		if (b->p[i] == p)
-			cmd_free_wiped(&b->p[i], b->n[i]);
+			cmd_free_wiped(&b->p[i], b->w[i]);
 }
 
 void op_bufs_free(struct op_bufs *b)
@@ -91,22 +102,25 @@ void op_bufs_free(struct op_bufs *b)
 	size_t i;
 
 	for (i = 0; i < OP_MAX_BUFS; i++)
-		cmd_free_wiped(&b->p[i], b->n[i]);
+		cmd_free_wiped(&b->p[i], b->w[i]);
 }
 
-/* An arena of `bytes` from the heap (64-byte aligned inside). Kernels
- * take arena memory through obl_arena_alloc, which zeroes each block,
- * or (the fast kernels) unzeroed for arrays they write in full before
- * reading, so the encrypted-mode arena is not zeroed beforehand (the
- * oblivious mode's allocation is left exactly as it was). */
+/* An arena of `bytes` from the heap (64-byte aligned inside). It is
+ * never zeroed beforehand, in either mode: kernels take arena memory
+ * only through obl_arena_alloc, which zeroes each block it hands out
+ * (sizes public), or (the fast kernels) obl_arena_take, for arrays they
+ * write in full before reading; zeroing the whole arena first only
+ * touched every page one more time. (nofill: kept for the call sites'
+ * documentation of which kernels take unzeroed blocks.) */
 static TEE_Result arena_new(struct op_bufs *b, struct obl_arena *a,
 			    size_t bytes, int nofill)
 {
 	uint8_t *p;
 
+	(void)nofill;
 	if (bytes > SIZE_MAX - 128)
 		return TEE_ERROR_OUT_OF_MEMORY;
-	p = nofill ? op_alloc_nofill(b, bytes + 128) : op_alloc(b, bytes + 128);
+	p = op_alloc_nofill(b, bytes + 128);
 	if (!p)
 		return TEE_ERROR_OUT_OF_MEMORY;
 	obl_arena_init(a, p, bytes + 128);
@@ -366,6 +380,108 @@ static void copy_col(const struct op_proj *q, uint32_t off, uint32_t nb,
 	}
 }
 
+/* A plain-column projection (plain_col) as copy_col runs it. */
+struct plain_proj {
+	uint32_t off, nb, w, out_off, onb;
+};
+
+/* Encrypted mode: whether every projection of the plan is a plain column
+ * (then pp[] describes them, in order). Public: the programs. */
+static int all_plain(const struct op_plan *p, struct plain_proj *pp)
+{
+	uint32_t k;
+
+	if (p->req.mode != TS_OPMODE_ENCRYPTED)
+		return 0;
+	for (k = 0; k < p->req.proj_count; k++) {
+		const struct op_proj *q = &p->proj[k];
+
+		if (!plain_col(q, &pp[k].off, &pp[k].nb))
+			return 0;
+		pp[k].w = ts_expr_stored_width(&q->info.result);
+		pp[k].out_off = q->out_offset;
+		pp[k].onb = q->out_null_bit;
+	}
+	return 1;
+}
+
+/* Copy w bytes (public), with fixed-size copies for the usual widths. */
+static inline void copy_w(uint8_t *dst, const uint8_t *src, uint32_t w)
+{
+	switch (w) {
+	case 8:
+		memcpy(dst, src, 8);
+		break;
+	case 4:
+		memcpy(dst, src, 4);
+		break;
+	case 2:
+		memcpy(dst, src, 2);
+		break;
+	case 1:
+		dst[0] = src[0];
+		break;
+	case 16:
+		memcpy(dst, src, 16);
+		break;
+	default:
+		memcpy(dst, src, w);
+		break;
+	}
+}
+
+/* One output row (zeroed, out_rs bytes) from one raw row: every plain
+ * projection in order, with copy_col's result (the stored bytes, zero if
+ * NULL, and the NULL bit). NOT oblivious: branches on NULL flags. */
+static void project_row_plain(const struct plain_proj *pp, uint32_t np,
+			      const uint8_t *src, uint8_t *row)
+{
+	uint32_t k;
+
+	for (k = 0; k < np; k++) {
+		const struct plain_proj *q = &pp[k];
+		uint8_t isnull = 0;
+
+		if (q->nb != TS_EXPR_NOT_NULLABLE)
+			isnull = (uint8_t)((src[q->nb / 8] >> (q->nb % 8)) & 1u);
+		if (isnull)
+			memset(row + q->out_off, 0, q->w);
+		else
+			copy_w(row + q->out_off, src + q->off, q->w);
+		if (q->onb != TS_OP_NOT_NULLABLE) {
+			uint8_t bit = (uint8_t)(1u << (q->onb % 8));
+
+			row[q->onb / 8] = (uint8_t)((row[q->onb / 8] &
+						     (uint8_t)~bit) |
+						    (isnull ? bit : 0));
+		}
+	}
+}
+
+/* Encrypted mode, every projection a plain column: row by row, in one
+ * pass. out == raw (in place) needs out_rs <= raw_rs: output row i ends
+ * at or before raw row i + 1 begins, and is built in tmp (out_rs bytes)
+ * before raw row i is overwritten. Otherwise out is a separate zeroed
+ * buffer. NOT oblivious: branches on NULL flags. */
+static void project_plain(const struct plain_proj *pp, uint32_t np,
+			  const uint8_t *raw, size_t n, size_t raw_rs,
+			  uint8_t *out, size_t out_rs, uint8_t *tmp)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const uint8_t *src = raw + i * raw_rs;
+
+		if (out != raw) {
+			project_row_plain(pp, np, src, out + i * out_rs);
+			continue;
+		}
+		memset(tmp, 0, out_rs);
+		project_row_plain(pp, np, src, tmp);
+		memmove(out + i * out_rs, tmp, out_rs);
+	}
+}
+
 /* Project n raw rows into out (n rows of out_rs bytes, zeroed first).
  * Encrypted mode copies plain columns directly (copy_col).
  * Leaks: the programs, n, sizes.  Hides: values, NULLs. */
@@ -449,6 +565,50 @@ static TEE_Result obl_res(int rc)
 	return TS_ERROR_BAD_REQUEST;
 }
 
+/* The encrypted-mode filter: each chunk of OP_EXPR_CHUNK rows is
+ * evaluated, then its kept rows move down to the next free slot of the
+ * input batch itself (slot k <= row i, and every row of the chunk was
+ * evaluated before any moves), so the result is the first m rows of the
+ * input buffer: no n-sized keep array or output buffer, and nothing but
+ * the m kept rows and their ctls is written.
+ * NOT oblivious: branches on the predicate and is_real; leaks which rows
+ * pass. */
+static TEE_Result run_filter_fast(struct op_plan *p, struct op_batch *in,
+				  struct op_bufs *b, const struct op_ws *ws,
+				  struct op_result *r)
+{
+	const size_t n = in->n, rs = in->rs;
+	uint32_t *keep = op_alloc_nofill(b, OP_EXPR_CHUNK * sizeof(uint32_t));
+	size_t i, j, c, k = 0;
+
+	if (!keep)
+		return TEE_ERROR_OUT_OF_MEMORY;
+	for (i = 0; i < n; i += c) {
+		c = n - i < OP_EXPR_CHUNK ? n - i : OP_EXPR_CHUNK;
+		if (eval_keep(p->pred, &p->pred_info, ws, in->rows + i * rs,
+			      c, rs, keep))
+			return TS_ERROR_BAD_REQUEST;
+		for (j = 0; j < c; j++) {
+			if (!keep[j] || (in->real && !(in->real[i + j] & 1u)))
+				continue;
+			if (k != i + j)	/* disjoint: k < i + j */
+				TEE_MemMove(in->rows + k * rs,
+					    in->rows + (i + j) * rs, rs);
+			k++;
+		}
+	}
+	r->out.rows = in->rows;
+	r->out.rs = rs;
+	r->out.n = k;
+	r->out.real = op_alloc_nofill(b, mul_sz(k, sizeof(uint32_t)));
+	if (!r->out.real)
+		return TEE_ERROR_OUT_OF_MEMORY;
+	for (i = 0; i < k; i++)
+		r->out.real[i] = 1;
+	r->m = k;
+	return TEE_SUCCESS;
+}
+
 static TEE_Result run_filter(struct op_plan *p, struct op_batch *in,
 			     struct op_bufs *b, const struct op_ws *ws,
 			     struct op_result *r)
@@ -458,25 +618,21 @@ static TEE_Result run_filter(struct op_plan *p, struct op_batch *in,
 	uint32_t *keep;
 	TEE_Result res;
 
-	/* Encrypted mode: eval_keep writes every ctl and op_filter_fast
-	 * every slot and ctl before any is read. */
-	keep = oblivious(p) ? op_alloc(b, mul_sz(in->n, sizeof(uint32_t))) :
-		op_alloc_nofill(b, mul_sz(in->n, sizeof(uint32_t)));
+	if (!oblivious(p))
+		return run_filter_fast(p, in, b, ws, r);
+	keep = op_alloc(b, mul_sz(in->n, sizeof(uint32_t)));
 	if (!keep)
 		return TEE_ERROR_OUT_OF_MEMORY;
-	res = out_alloc(b, &r->out, in->n, in->rs, !oblivious(p));
-	if (res == TEE_SUCCESS && oblivious(p))
+	res = out_alloc(b, &r->out, in->n, in->rs, 0);
+	if (res == TEE_SUCCESS)
 		res = arena_new(b, &a, obl_filter_work_bytes(in->n, in->rs), 0);
 	if (res != TEE_SUCCESS)
 		return res;
 	if (eval_keep(p->pred, &p->pred_info, ws, in->rows, in->n, in->rs,
 		      keep))
 		return TS_ERROR_BAD_REQUEST;
-	if (oblivious(p))
-		return obl_res(obl_filter(&t, keep, r->out.rows, r->out.real,
-					  in->n, &r->m, &a));
-	return obl_res(op_filter_fast(&t, keep, r->out.rows, r->out.real,
-				      in->n, &r->m));
+	return obl_res(obl_filter(&t, keep, r->out.rows, r->out.real,
+				  in->n, &r->m, &a));
 }
 
 static TEE_Result run_sort(struct op_plan *p, struct op_batch *in,
@@ -540,10 +696,74 @@ static TEE_Result run_limit(struct op_plan *p, struct op_batch *in,
 	return obl_res(op_limit_fast(&t, k, r->out.rows, r->out.real, &r->m));
 }
 
-/* Encrypted aggregate's first guess of the number of groups: its output
- * slots are zeroed by the kernel and wiped, so n slots for few groups
- * cost O(n). A larger m runs the kernel again with m slots. */
+/* Encrypted aggregate's first guess of the number of groups, for its
+ * output slots (a larger m runs the kernel again with m slots), and the
+ * first number of groups its hash tables are sized for (more groups:
+ * again with OP_AGG_FAST_GROW times as many, at last with the n-row
+ * arena). Sizing the tables by n made a 1000-group aggregate of 10^6 rows
+ * take and wipe a 112 MB arena; a run that overflows stops at the first
+ * group too many. */
 #define OP_AGG_FAST_CAP 65536u
+#define OP_AGG_FAST_GROUPS 4096u
+#define OP_AGG_FAST_GROW 32u
+
+/* The encrypted-mode aggregate (op_aggregate_fast_prefix): only the m
+ * group rows and ctls are written, and the output keeps m slots.
+ * NOT oblivious: the number of groups decides the arena and output sizes
+ * and whether the kernel runs again. */
+static TEE_Result run_aggregate_fast(struct op_plan *p, struct op_batch *in,
+				     struct op_bufs *b, struct op_result *r)
+{
+	struct obl_table t = as_table(in);
+	const size_t nk = p->req.key_count, na = p->req.agg_count;
+	const size_t orow = obl_agg_out_row_size(in->rs, na);
+	size_t cap = in->n ? in->n : 1, g = OP_AGG_FAST_GROUPS, work, k;
+	struct obl_arena a;
+	TEE_Result res;
+	int rc, last;
+
+	if (cap > OP_AGG_FAST_CAP)
+		cap = OP_AGG_FAST_CAP;
+	for (;;) {
+		res = out_alloc(b, &r->out, cap, orow, 1);
+		if (res != TEE_SUCCESS)
+			return res;
+		for (;;) {
+			work = g < in->n ? op_aggregate_fast_hash_work_bytes(g,
+					p->keys, nk, p->aggs, na) : 0;
+			last = work == 0;
+			if (last)
+				work = op_aggregate_fast_work_bytes(in->n,
+					in->rs, p->keys, nk, p->aggs, na);
+			res = arena_new(b, &a, work, 1);
+			if (res != TEE_SUCCESS)
+				return res;
+			rc = op_aggregate_fast_prefix(&t, p->keys, nk, p->aggs,
+					na, r->out.rows, r->out.real, cap,
+					&r->m, &a);
+			op_release(b, a.base);
+			if (rc != OBL_ERR_NOMEM || last)
+				break;
+			g = g > SIZE_MAX / OP_AGG_FAST_GROW ? SIZE_MAX :
+			    g * OP_AGG_FAST_GROW;
+		}
+		if (rc != OBL_OK)
+			return obl_res(rc);
+		k = r->m < cap ? (size_t)r->m : cap;
+		op_bufs_written(b, r->out.rows, k * orow);
+		op_bufs_written(b, r->out.real, k * sizeof(uint32_t));
+		if (r->m <= cap) {
+			r->out.n = k;
+			return TEE_SUCCESS;
+		}
+		/* m <= n, so the second run never truncates. */
+		op_release(b, r->out.rows);
+		op_release(b, r->out.real);
+		if (r->m > in->n)
+			return TEE_ERROR_GENERIC;
+		cap = (size_t)r->m;
+	}
+}
 
 static TEE_Result run_aggregate(struct op_plan *p, struct op_batch *in,
 				struct op_bufs *b, struct op_result *r)
@@ -554,43 +774,18 @@ static TEE_Result run_aggregate(struct op_plan *p, struct op_batch *in,
 	size_t cap = in->n ? in->n : 1;
 	struct obl_arena a;
 	TEE_Result res;
-	int rc;
 
-	if (oblivious(p)) {
-		res = out_new(b, &r->out, cap, orow);
-		if (res == TEE_SUCCESS)
-			res = arena_new(b, &a, obl_aggregate_work_bytes(in->n,
-					in->rs, p->keys, nk, p->aggs, na), 0);
-		if (res != TEE_SUCCESS)
-			return res;
-		return obl_res(obl_aggregate(&t, p->keys, nk, p->aggs, na,
-					     r->out.rows, r->out.real, cap,
-					     &r->m, &a));
-	}
-	res = arena_new(b, &a, op_aggregate_fast_work_bytes(in->n, in->rs,
-			p->keys, nk, p->aggs, na), 1);
+	if (!oblivious(p))
+		return run_aggregate_fast(p, in, b, r);
+	res = out_new(b, &r->out, cap, orow);
+	if (res == TEE_SUCCESS)
+		res = arena_new(b, &a, obl_aggregate_work_bytes(in->n,
+				in->rs, p->keys, nk, p->aggs, na), 0);
 	if (res != TEE_SUCCESS)
 		return res;
-	if (cap > OP_AGG_FAST_CAP)
-		cap = OP_AGG_FAST_CAP;
-	for (;;) {
-		/* op_aggregate_fast writes every slot and ctl. */
-		res = out_alloc(b, &r->out, cap, orow, 1);
-		if (res != TEE_SUCCESS)
-			return res;
-		rc = op_aggregate_fast(&t, p->keys, nk, p->aggs, na,
-				       r->out.rows, r->out.real, cap, &r->m,
-				       &a);
-		if (rc != OBL_OK || r->m <= cap)
-			return obl_res(rc);
-		/* NOT oblivious: the number of groups decides a second run
-		 * (m <= n, so the second run never truncates). */
-		op_release(b, r->out.rows);
-		op_release(b, r->out.real);
-		if (r->m > in->n)
-			return TEE_ERROR_GENERIC;
-		cap = (size_t)r->m;
-	}
+	return obl_res(obl_aggregate(&t, p->keys, nk, p->aggs, na,
+				     r->out.rows, r->out.real, cap,
+				     &r->m, &a));
 }
 
 static TEE_Result run_distinct(struct op_plan *p, struct op_batch *in,
@@ -757,7 +952,8 @@ static TEE_Result run_join(struct op_plan *p, struct op_batch in[2],
 
 		cap = in[0].n > in[1].n ? in[0].n : in[1].n;
 		for (;;) {
-			/* op_join_fast writes every slot, ctl and rnull. */
+			/* op_join_fast_prefix writes slots, ctls and rnull
+			 * 0..min(m, cap)-1, which are all that is read. */
 			res = out_alloc(b, &r->out, cap, rs_out, 1);
 			if (res == TEE_SUCCESS && outer) {
 				rnull = op_alloc_nofill(b, mul_sz(cap, 4));
@@ -768,16 +964,28 @@ static TEE_Result run_join(struct op_plan *p, struct op_batch in[2],
 				res = arena_new(b, &a, work, 1);
 			if (res != TEE_SUCCESS)
 				return res;
-			rc = op_join_fast(&lt, lk, &rt, rk, nk, kind, resid,
-					  r->out.rows, r->out.real, rnull, cap,
-					  &r->m, &a);
-			if (rc != OBL_OK || r->m <= cap)
+			rc = op_join_fast_prefix(&lt, lk, &rt, rk, nk, kind,
+					resid, r->out.rows, r->out.real, rnull,
+					cap, &r->m, &a);
+			op_release(b, a.base);
+			if (rc != OBL_OK)
 				break;
+			/* NOT oblivious: m decides the wipe lengths. */
+			{
+				size_t k = r->m < cap ? (size_t)r->m : cap;
+
+				op_bufs_written(b, r->out.rows, k * rs_out);
+				op_bufs_written(b, r->out.real, k * 4);
+				op_bufs_written(b, rnull, k * 4);
+			}
+			if (r->m <= cap) {
+				r->out.n = (size_t)r->m;
+				break;
+			}
 			/* NOT oblivious: the size decides a second run. */
 			op_release(b, r->out.rows);
 			op_release(b, r->out.real);
 			op_release(b, rnull);
-			op_release(b, a.base);
 			rnull = NULL;
 			if (r->m > SIZE_MAX / 2)
 				return TEE_ERROR_OUT_OF_MEMORY;
@@ -843,6 +1051,7 @@ TEE_Result op_run(struct op_plan *p, struct op_batch in[2],
 		  struct op_bufs *b, struct op_result *r)
 {
 	struct op_ws ws = { NULL, 0 };
+	struct plain_proj *pp;
 	size_t raw_rs;
 	TEE_Result res;
 
@@ -904,6 +1113,34 @@ TEE_Result op_run(struct op_plan *p, struct op_batch in[2],
 	/* The projection, then dummies are zeroed again (a projection of
 	 * a zero row need not be zero). */
 	raw_rs = r->out.rs;
+	pp = NULL;
+	if (!oblivious(p)) {
+		pp = op_alloc(b, p->req.proj_count * sizeof(*pp));
+		if (!pp)
+			return TEE_ERROR_OUT_OF_MEMORY;
+	}
+	if (pp && all_plain(p, pp)) {
+		/* Encrypted mode, plain columns only: in place when the
+		 * output rows are no wider (the raw rows are not read again;
+		 * the buffer's wipe still covers what the operator wrote). */
+		const size_t out_rs = p->req.out_row_size;
+		uint8_t *tmp = op_alloc(b, out_rs);
+		uint8_t *proj = out_rs <= raw_rs ? r->out.rows :
+				op_alloc(b, mul_sz(r->out.n, out_rs));
+
+		if (!tmp || !proj)
+			return TEE_ERROR_OUT_OF_MEMORY;
+		project_plain(pp, p->req.proj_count, r->out.rows, r->out.n,
+			      raw_rs, proj, out_rs, tmp);
+		if (proj != r->out.rows && r->out.rows != in[0].rows)
+			op_release(b, r->out.rows);
+		r->out.rows = proj;
+		r->out.rs = out_rs;
+		if (!r->real_first)
+			obl_zero_dummies(r->out.rows, r->out.n, r->out.rs,
+					 r->out.real);
+		return TEE_SUCCESS;
+	}
 	{
 		uint8_t *proj = op_alloc(b, mul_sz(r->out.n,
 						   p->req.out_row_size));

@@ -106,8 +106,14 @@ size_t obl_aggregate_work_bytes(size_t n, size_t row_size,
 
 /*
  * Encrypted-mode GROUP BY: same contract and output (group order, row
- * layout); merge sort (fast_sort_recs) then one branchy pass per group.
- * Work: obl_aggregate_work_bytes(...) suffices.
+ * layout). Without COUNT(DISTINCT): a hash aggregate, one pass over the
+ * rows, then a sort of the m groups; with it (or when the arena cannot
+ * hold the hash tables), a merge sort (fast_sort_recs) then one branchy
+ * pass per group.
+ * Work: op_aggregate_fast_work_bytes(...) always suffices. A smaller arena
+ * of op_aggregate_fast_hash_work_bytes(g, ...) runs the hash aggregate for
+ * up to g groups: more groups give OBL_ERR_NOMEM (nothing written), and
+ * the caller runs it again with a larger arena.
  * NOT oblivious: leaks access patterns (group sizes and boundaries, NULLs,
  * the number of groups).
  */
@@ -116,10 +122,24 @@ int op_aggregate_fast(const struct obl_table *in,
 		const struct obl_agg_spec *aggs, size_t naggs,
 		uint8_t *out, uint32_t *out_is_real, size_t cap, uint64_t *m,
 		struct obl_arena *arena);
+/* As op_aggregate_fast, but only slots 0..min(m, cap)-1 and their ctls
+ * (all 1) are written: the dummy slots are left as they were (for callers
+ * that declassify m and keep only the real rows, so that n slots for m
+ * groups cost O(m)). NOT oblivious. */
+int op_aggregate_fast_prefix(const struct obl_table *in,
+		const struct obl_key_spec *keys, size_t nkeys,
+		const struct obl_agg_spec *aggs, size_t naggs,
+		uint8_t *out, uint32_t *out_is_real, size_t cap, uint64_t *m,
+		struct obl_arena *arena);
 /* Arena bytes op_aggregate_fast needs for these sizes: its hash tables
  * (O(n) for at most n groups) unless it must sort (COUNT(DISTINCT), or
  * sizes the hash refuses), then obl_aggregate_work_bytes. Public. */
 size_t op_aggregate_fast_work_bytes(size_t n, size_t row_size,
+		const struct obl_key_spec *keys, size_t nkeys,
+		const struct obl_agg_spec *aggs, size_t naggs);
+/* Arena bytes of the hash aggregate for at most `groups` groups; 0 when
+ * there is none (COUNT(DISTINCT)) or the sizes are refused. Public. */
+size_t op_aggregate_fast_hash_work_bytes(size_t groups,
 		const struct obl_key_spec *keys, size_t nkeys,
 		const struct obl_agg_spec *aggs, size_t naggs);
 

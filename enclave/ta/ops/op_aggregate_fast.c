@@ -122,7 +122,9 @@ static void fast_agg(uint8_t *recs, const struct obl_rec_layout *l,
 	}
 }
 
-/* NOT oblivious: leaks access patterns. The sort-based GROUP BY. */
+/* NOT oblivious: leaks access patterns. The sort-based GROUP BY: writes
+ * out[0..min(m, cap)) only (not the ctls, nor a global aggregate's row
+ * over no rows: fast_aggregate_prefix does). */
 static int fast_aggregate_sorted(const struct obl_table *in,
 		const struct obl_key_spec *keys, size_t nkeys,
 		const struct obl_agg_spec *aggs, size_t naggs,
@@ -160,11 +162,10 @@ static int fast_aggregate_sorted(const struct obl_table *in,
 		uint64_t *w = obl_rec_words(recs, &l, i);
 
 		w[0] = obl_table_real(in, i) ? 0 : 1;
-		(void)obl_key_spec_encode_row(in->rows + i * rs, keys, nkeys, w + 1);
+		(void)fast_key_encode_row(in->rows + i * rs, keys, nkeys, w + 1);
 		memcpy(obl_rec_row(recs, &l, i), in->rows + i * rs, rs);
 	}
 	fast_sort_recs(recs, n, l.rec_size, kw, tmp);
-	memset(out, 0, cap * orow);
 	for (i = 0; i < n;) {
 		const uint64_t *w = obl_rec_words(recs, &l, i);
 		size_t e = i + 1;
@@ -176,6 +177,7 @@ static int fast_aggregate_sorted(const struct obl_table *in,
 		if (k < cap) {
 			uint8_t *o = out + k * orow;
 
+			memset(o, 0, orow);
 			memcpy(o, obl_rec_row(recs, &l, e - 1), rs);
 			for (a = 0; a < naggs; a++)
 				fast_agg(recs, &l, i, e, &aggs[a], a, naggs, o, xk, xtmp);
@@ -184,31 +186,10 @@ static int fast_aggregate_sorted(const struct obl_table *in,
 		k++;
 		i = e;
 	}
-	if (nkeys == 0 && k == 0) {
-		for (a = 0; a < naggs; a++)
-			fast_put(out, rs, naggs, a, 0, !agg_is_count(aggs[a].fn));
-		k = 1;
-	}
-	for (i = 0; i < cap; i++)
-		out_is_real[i] = i < k;
+	(void)out_is_real;	/* the caller writes the ctls */
 	*m = k;
 	arena->used = mark;
 	return OBL_OK;
-}
-
-/* A hash of the key words (multiply-xorshift). NOT oblivious. */
-static uint64_t hash_words(const uint64_t *w, size_t kw)
-{
-	uint64_t h = 0x9E3779B97F4A7C15ull;
-	size_t i;
-
-	for (i = 0; i < kw; i++) {
-		h ^= w[i];
-		h *= 0xBF58476D1CE4E5B9ull;
-		h ^= h >> 31;
-	}
-	h *= 0x94D049BB133111EBull;
-	return h ^ (h >> 29);
 }
 
 /* Group record words: [key (kw) | representative row index | row count |
@@ -218,8 +199,23 @@ static uint64_t hash_words(const uint64_t *w, size_t kw)
 #define G_ROWS(kw) ((kw) + 1)
 #define G_ACC(kw, a) ((kw) + 2 + 2 * (a))
 
-/* NOT oblivious: fold one non-NULL-checked row into aggregate a. */
-static void hash_fold(uint64_t *acc, const uint8_t *row,
+/* agg_load with fast_load_le (same value: INT narrower than 8 bytes is
+ * sign-extended). NOT oblivious. */
+static inline uint64_t fast_agg_load(const uint8_t *row,
+		const struct obl_agg_spec *s)
+{
+	uint64_t v = fast_load_le(row + s->offset, s->width);
+
+	if (s->type == OBL_KEY_INT && s->width < 8) {
+		unsigned sh = 64 - 8 * s->width;
+
+		v = (uint64_t)((int64_t)(v << sh) >> sh);
+	}
+	return v;
+}
+
+/* NOT oblivious: fold one row into aggregate a (NULLs skipped). */
+static inline void hash_fold(uint64_t *acc, const uint8_t *row,
 		const struct obl_agg_spec *s)
 {
 	int is_f64 = s->type == OBL_KEY_FLOAT64, is_uint = s->type == OBL_KEY_UINT;
@@ -228,7 +224,7 @@ static void hash_fold(uint64_t *acc, const uint8_t *row,
 
 	if (s->fn == OBL_AGG_COUNT_STAR || fast_null(row, s))
 		return;
-	x = agg_load(row, s);
+	x = fast_agg_load(row, s);
 	switch (s->fn) {
 	case OBL_AGG_MIN:
 	case OBL_AGG_MAX:
@@ -285,33 +281,40 @@ static void hash_result(uint8_t *orow, size_t rs, size_t naggs, size_t a,
 	}
 }
 
-/* Insert group g (its key words already in place) into the table.
- * NOT oblivious. */
-static void hash_insert(uint32_t *slots, size_t mask, const uint64_t *key,
-		size_t kw, uint32_t g)
+/* log2 of the slot count for at most g groups: the power of two >= 2g,
+ * at least 16 (load factor <= 1/2). Public. */
+static unsigned hash_slot_bits(size_t g)
 {
-	size_t h = (size_t)hash_words(key, kw) & mask;
+	unsigned b = 4;
 
-	while (slots[h] != 0)
-		h = (h + 1) & mask;
-	slots[h] = g + 1;
+	while (((size_t)1 << b) < 2 * g)
+		b++;
+	return b;
 }
 
-/* What fast_aggregate_hash takes from the arena (the same allocations,
- * at most n groups), or 0 when it refuses these sizes. Public. */
-static size_t hash_work_bytes(size_t n, size_t rs, size_t kw, size_t naggs)
+/* What fast_aggregate_hash takes from the arena for at most g groups (the
+ * same allocations), or 0 when it refuses these sizes. Public. */
+static size_t hash_work_bytes(size_t g, size_t kw, size_t naggs)
 {
-	size_t gw = kw + 2 + 2 * naggs, maxslots = 16;
+	size_t gw = kw + 2 + 2 * naggs;
 
-	(void)rs;
-	if (n >= UINT32_MAX / 2 || gw > SIZE_MAX / 8 / (n + 1) ||
-	    kw + 1 > SIZE_MAX / 8 / (n + 1))
+	if (g >= UINT32_MAX / 4 || gw > SIZE_MAX / 8 / (g + 1) ||
+	    kw + 1 > SIZE_MAX / 8 / (g + 1))
 		return 0;
-	while (maxslots < 2 * n)
-		maxslots *= 2;
-	return obl_arena_cost(maxslots * 4) + obl_arena_cost((n + 1) * gw * 8) +
+	return obl_arena_cost(((size_t)1 << hash_slot_bits(g)) * 4) +
+		obl_arena_cost((g + 1) * gw * 8) +
 		obl_arena_cost((kw + 1) * 8) +
-		2 * obl_arena_cost((n + 1) * (kw + 1) * 8);
+		2 * obl_arena_cost((g + 1) * (kw + 1) * 8);
+}
+
+static int has_count_distinct(const struct obl_agg_spec *aggs, size_t naggs)
+{
+	size_t a;
+
+	for (a = 0; a < naggs; a++)
+		if (aggs[a].fn == OBL_AGG_COUNT_DISTINCT)
+			return 1;
+	return 0;
 }
 
 /* see op_aggregate.h */
@@ -319,39 +322,54 @@ size_t op_aggregate_fast_work_bytes(size_t n, size_t row_size,
 		const struct obl_key_spec *keys, size_t nkeys,
 		const struct obl_agg_spec *aggs, size_t naggs)
 {
-	size_t a, h;
+	size_t h = has_count_distinct(aggs, naggs) ? 0 :
+		hash_work_bytes(n, obl_key_spec_words(keys, nkeys), naggs);
 
-	for (a = 0; a < naggs; a++)
-		if (aggs[a].fn == OBL_AGG_COUNT_DISTINCT)
-			break;
-	h = a < naggs ? 0 : hash_work_bytes(n, row_size,
-			obl_key_spec_words(keys, nkeys), naggs);
 	return h ? h : obl_aggregate_work_bytes(n, row_size, keys, nkeys,
 			aggs, naggs);
 }
 
-/* obl_arena_alloc without its zeroing, for the hash tables, which
- * fast_aggregate_hash writes before it reads (slots are cleared as the
- * table grows, a group's words when the group is created): zeroing n
- * groups up front costs O(n) where only m are used. */
-static void *take_unzeroed(struct obl_arena *a, size_t bytes)
+/* see op_aggregate.h */
+size_t op_aggregate_fast_hash_work_bytes(size_t groups,
+		const struct obl_key_spec *keys, size_t nkeys,
+		const struct obl_agg_spec *aggs, size_t naggs)
 {
-	uint8_t *p = obl_arena_alloc(a, 0);	/* aligns a->used */
-	size_t need;
-
-	if (p == NULL || bytes > a->size - a->used)
-		return NULL;
-	need = (bytes + 63) / 64 * 64;
-	if (need > a->size - a->used)
-		return NULL;
-	a->used += need;
-	return p;
+	if (has_count_distinct(aggs, naggs))
+		return 0;
+	return hash_work_bytes(groups, obl_key_spec_words(keys, nkeys), naggs);
 }
 
-/* The hash GROUP BY (no COUNT(DISTINCT)): 1 on success, 0 when the arena
- * is too small (nothing written; the caller falls back to the sort).
- * The table starts small and doubles at half load up to the largest
- * power of two the public n needs, so clearing it costs O(m).
+/* The most groups (<= n) whose hash tables fit in avail bytes, or
+ * SIZE_MAX if not even none fit. Public: a function of sizes. */
+static size_t hash_groups_fit(size_t n, size_t kw, size_t naggs, size_t avail)
+{
+	size_t lo = 0, hi = n, w;
+
+	w = hash_work_bytes(n, kw, naggs);
+	if (w != 0 && w <= avail)
+		return n;
+	w = hash_work_bytes(0, kw, naggs);
+	if (w == 0 || w > avail)
+		return SIZE_MAX;
+	while (lo + 1 < hi) {		/* fits(lo), !fits(hi) */
+		size_t mid = lo + (hi - lo) / 2;
+
+		w = hash_work_bytes(mid, kw, naggs);
+		if (w != 0 && w <= avail)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The hash GROUP BY (no COUNT(DISTINCT)): 1 on success (out[0..min(m,
+ * cap)) written, nothing beyond), 0 when the arena cannot hold the
+ * tables or more groups turn up than it can hold (nothing written to out;
+ * the caller falls back). The groups array holds as many groups as fit
+ * the arena (at most n); the slot table starts small and doubles at half
+ * load, so clearing it costs O(m). Rows are folded in place: one pass,
+ * open addressing with linear probing on the encoded key words.
  * NOT oblivious: leaks access patterns (group sizes, hashes, m). */
 static int fast_aggregate_hash(const struct obl_table *in,
 		const struct obl_key_spec *keys, size_t nkeys,
@@ -361,54 +379,59 @@ static int fast_aggregate_hash(const struct obl_table *in,
 {
 	size_t n = in->n, rs = in->row_size, kw = obl_key_spec_words(keys, nkeys);
 	size_t gw = kw + 2 + 2 * naggs, orow = obl_agg_out_row_size(rs, naggs);
-	size_t maxslots = 16, slots_n = 16, mask, m = 0, i, a;
+	size_t gmax, m = 0, i, a, t;
+	unsigned bits = 4, maxbits;
 	uint32_t *slots;
 	uint64_t *groups, *key, *recs, *tmp;
 
-	while (maxslots < 2 * n)
-		maxslots *= 2;
-	if (n >= UINT32_MAX / 2 || gw > SIZE_MAX / 8 / (n + 1))
+	gmax = hash_groups_fit(n, kw, naggs, arena->size - arena->used);
+	if (gmax == SIZE_MAX)
 		return 0;
-	slots = take_unzeroed(arena, maxslots * 4);
-	groups = take_unzeroed(arena, (n + 1) * gw * 8);
+	maxbits = hash_slot_bits(gmax);
+	slots = obl_arena_take(arena, ((size_t)1 << maxbits) * 4);
+	groups = obl_arena_take(arena, (gmax + 1) * gw * 8);
 	key = obl_arena_alloc(arena, (kw + 1) * 8);
 	if (slots == NULL || groups == NULL || key == NULL)
 		return 0;
-	memset(slots, 0, slots_n * 4);
-	mask = slots_n - 1;
+	memset(slots, 0, ((size_t)1 << bits) * 4);
 	for (i = 0; i < n; i++) {
 		const uint8_t *row = in->rows + i * rs;
 		uint64_t *g;
-		size_t h;
+		size_t h, mask = ((size_t)1 << bits) - 1;
 
 		if (!obl_table_real(in, i))
 			continue;
-		(void)obl_key_spec_encode_row(row, keys, nkeys, key);
-		h = (size_t)hash_words(key, kw) & mask;
+		(void)fast_key_encode_row(row, keys, nkeys, key);
+		h = (size_t)(fast_key_hash(key, kw) >> (64 - bits));
 		for (;;) {
 			uint32_t s = slots[h];
 
 			if (s == 0) {
+				if (m == gmax)
+					return 0;	/* more groups than fit */
 				g = groups + m * gw;
 				memcpy(g, key, kw * 8);
 				memset(g + kw, 0, (gw - kw) * 8);
 				g[G_REP(kw)] = i;
 				slots[h] = (uint32_t)++m;
-				if (2 * m > slots_n && slots_n < maxslots) {
-					size_t t;
+				if (2 * m > ((size_t)1 << bits) && bits < maxbits) {
+					bits++;
+					mask = ((size_t)1 << bits) - 1;
+					memset(slots, 0, ((size_t)1 << bits) * 4);
+					for (t = 0; t < m; t++) {
+						size_t q = (size_t)(fast_key_hash(
+							groups + t * gw, kw) >>
+							(64 - bits));
 
-					slots_n *= 2;
-					mask = slots_n - 1;
-					memset(slots, 0, slots_n * 4);
-					for (t = 0; t < m; t++)
-						hash_insert(slots, mask,
-							groups + t * gw, kw,
-							(uint32_t)t);
+						while (slots[q] != 0)
+							q = (q + 1) & mask;
+						slots[q] = (uint32_t)(t + 1);
+					}
 				}
 				break;
 			}
 			g = groups + (size_t)(s - 1) * gw;
-			if (kw == 0 || memcmp(g, key, kw * 8) == 0)
+			if (fast_key_eq(g, key, kw))
 				break;
 			h = (h + 1) & mask;
 		}
@@ -418,8 +441,8 @@ static int fast_aggregate_hash(const struct obl_table *in,
 			hash_fold(g + G_ACC(kw, a), row, &aggs[a]);
 	}
 	/* The contract's key order: sort (key, group index) records. */
-	recs = obl_arena_alloc(arena, (m + 1) * (kw + 1) * 8);
-	tmp = obl_arena_alloc(arena, (m + 1) * (kw + 1) * 8);
+	recs = obl_arena_take(arena, (m + 1) * (kw + 1) * 8);
+	tmp = obl_arena_take(arena, (m + 1) * (kw + 1) * 8);
 	if (recs == NULL || tmp == NULL)
 		return 0;
 	for (i = 0; i < m; i++) {
@@ -438,10 +461,57 @@ static int fast_aggregate_hash(const struct obl_table *in,
 				g + G_ACC(kw, a), g[G_ROWS(kw)]);
 		OBL_TRACE_WRITE(OBL_BUF_OUT, i);
 	}
-	if (cap > i)
-		memset(out + i * orow, 0, (cap - i) * orow);
 	*m_out = m;
 	return 1;
+}
+
+/* The GROUP BY of op_aggregate_fast writing only out[0..min(m, cap)) and
+ * out_is_real[0..min(m, cap)) (all 1). NOT oblivious. */
+static int fast_aggregate_prefix(const struct obl_table *in,
+		const struct obl_key_spec *keys, size_t nkeys,
+		const struct obl_agg_spec *aggs, size_t naggs,
+		uint8_t *out, uint32_t *out_is_real, size_t cap, uint64_t *m,
+		struct obl_arena *arena)
+{
+	size_t mark = arena->used, a, i;
+	uint64_t k = 0;
+	int rc;
+
+	if (obl_aggregate_check(in->row_size, keys, nkeys, aggs, naggs) != 0 ||
+			(nkeys == 0 && cap < 1))
+		return OBL_ERR_PARAM;
+	if (has_count_distinct(aggs, naggs) ||
+			!fast_aggregate_hash(in, keys, nkeys, aggs, naggs, out,
+				cap, &k, arena)) {
+		arena->used = mark;
+		rc = fast_aggregate_sorted(in, keys, nkeys, aggs, naggs, out,
+				out_is_real, cap, &k, arena);
+		if (rc != OBL_OK)
+			return rc;
+	}
+	arena->used = mark;
+	if (nkeys == 0 && k == 0) {
+		memset(out, 0, obl_agg_out_row_size(in->row_size, naggs));
+		for (a = 0; a < naggs; a++)
+			fast_put(out, in->row_size, naggs, a, 0,
+				!agg_is_count(aggs[a].fn));
+		k = 1;
+	}
+	for (i = 0; i < cap && i < k; i++)
+		out_is_real[i] = 1;
+	*m = k;
+	return OBL_OK;
+}
+
+/* see op_aggregate.h */
+int op_aggregate_fast_prefix(const struct obl_table *in,
+		const struct obl_key_spec *keys, size_t nkeys,
+		const struct obl_agg_spec *aggs, size_t naggs,
+		uint8_t *out, uint32_t *out_is_real, size_t cap, uint64_t *m,
+		struct obl_arena *arena)
+{
+	return fast_aggregate_prefix(in, keys, nkeys, aggs, naggs, out,
+			out_is_real, cap, m, arena);
 }
 
 /* NOT oblivious: leaks access patterns. */
@@ -451,30 +521,15 @@ int op_aggregate_fast(const struct obl_table *in,
 		uint8_t *out, uint32_t *out_is_real, size_t cap, uint64_t *m,
 		struct obl_arena *arena)
 {
-	size_t mark = arena->used, a, i;
-	uint64_t k = 0;
+	size_t orow = obl_agg_out_row_size(in->row_size, naggs), i;
+	int rc = fast_aggregate_prefix(in, keys, nkeys, aggs, naggs, out,
+			out_is_real, cap, m, arena);
 
-	if (obl_aggregate_check(in->row_size, keys, nkeys, aggs, naggs) != 0 ||
-			(nkeys == 0 && cap < 1))
-		return OBL_ERR_PARAM;
-	for (a = 0; a < naggs; a++)
-		if (aggs[a].fn == OBL_AGG_COUNT_DISTINCT)
-			break;
-	if (a < naggs || !fast_aggregate_hash(in, keys, nkeys, aggs, naggs,
-			out, cap, &k, arena)) {
-		arena->used = mark;
-		return fast_aggregate_sorted(in, keys, nkeys, aggs, naggs, out,
-				out_is_real, cap, m, arena);
+	if (rc != OBL_OK)
+		return rc;
+	for (i = *m < cap ? (size_t)*m : cap; i < cap; i++) {
+		out_is_real[i] = 0;
+		memset(out + i * orow, 0, orow);
 	}
-	arena->used = mark;
-	if (nkeys == 0 && k == 0) {
-		for (a = 0; a < naggs; a++)
-			fast_put(out, in->row_size, naggs, a, 0,
-				!agg_is_count(aggs[a].fn));
-		k = 1;
-	}
-	for (i = 0; i < cap; i++)
-		out_is_real[i] = i < k;
-	*m = k;
 	return OBL_OK;
 }

@@ -23,8 +23,9 @@ size_t obl_arena_cost(size_t bytes)
 	return (bytes + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN + ARENA_ALIGN;
 }
 
-/* see op_common.h */
-void *obl_arena_alloc(struct obl_arena *a, size_t bytes)
+/* Take a 64-byte aligned block of bytes (rounded up to 64); NULL if it
+ * does not fit. Public sizes only. */
+static void *arena_take(struct obl_arena *a, size_t bytes, size_t *need_out)
 {
 	uintptr_t start, aligned;
 	size_t pad, need;
@@ -40,8 +41,27 @@ void *obl_arena_alloc(struct obl_arena *a, size_t bytes)
 			need > a->size - a->used - pad)
 		return NULL;
 	a->used += pad + need;
-	memset((void *)aligned, 0, need);
+	*need_out = need;
 	return (void *)aligned;
+}
+
+/* see op_common.h */
+void *obl_arena_alloc(struct obl_arena *a, size_t bytes)
+{
+	size_t need = 0;
+	void *p = arena_take(a, bytes, &need);
+
+	if (p != NULL)
+		memset(p, 0, need);
+	return p;
+}
+
+/* see op_common.h */
+void *obl_arena_take(struct obl_arena *a, size_t bytes)
+{
+	size_t need = 0;
+
+	return arena_take(a, bytes, &need);
 }
 
 /* see op_common.h */

@@ -73,6 +73,11 @@ void obl_arena_init(struct obl_arena *a, void *base, size_t size);
  * Leaks: bytes.  Hides: nothing secret is involved. */
 void *obl_arena_alloc(struct obl_arena *a, size_t bytes);
 
+/* As obl_arena_alloc, but the block is NOT zeroed: only for the
+ * encrypted-mode (_fast) kernels, for arrays they write before they read.
+ * Leaks: bytes. */
+void *obl_arena_take(struct obl_arena *a, size_t bytes);
+
 /* Bytes obl_arena_alloc(bytes) consumes at most (for *_work_bytes). */
 size_t obl_arena_cost(size_t bytes);
 

@@ -62,7 +62,7 @@ static void fast_build(uint8_t *recs, const struct obl_rec_layout *l,
 		uint64_t *w = obl_rec_words(recs, l, i);
 		const uint8_t *row = t->rows + i * t->row_size;
 		uint32_t real = obl_table_real(t, i);
-		uint32_t any_null = obl_key_spec_encode_row(row, keys, nkeys, w + 1);
+		uint32_t any_null = fast_key_encode_row(row, keys, nkeys, w + 1);
 
 		w[0] = (!real || any_null) ? 1 : 0;
 		w[l->key_words] = real;
@@ -82,7 +82,8 @@ static void fast_emit(uint8_t *out, uint32_t *right_is_null, size_t cap,
 	OBL_TRACE_WRITE(OBL_BUF_OUT, k);
 }
 
-/* NOT oblivious: leaks access patterns. The sort-merge join. */
+/* NOT oblivious: leaks access patterns. The sort-merge join: writes
+ * out[0..min(m, cap)) and right_is_null there only. */
 static int fast_join_sorted(const struct obl_table *left, const struct obl_key_spec *lkeys,
 		const struct obl_table *right, const struct obl_key_spec *rkeys,
 		size_t nkeys, enum obl_join_kind kind,
@@ -167,32 +168,11 @@ static int fast_join_sorted(const struct obl_table *left, const struct obl_key_s
 		}
 		i = ie;
 	}
-	for (t = 0; t < cap; t++) {
-		out_is_real[t] = t < k;
-		if (t >= k) {
-			memset(out + t * wout, 0, wout);
-			if (right_is_null != NULL)
-				right_is_null[t] = 0;
-		}
-	}
+	(void)wout;
+	(void)out_is_real;	/* op_join_fast_prefix writes the ctls */
 	*m = k;
 	arena->used = mark;
 	return OBL_OK;
-}
-
-/* A hash of the key words (multiply-xorshift). NOT oblivious. */
-static uint64_t join_hash(const uint64_t *w, size_t kw)
-{
-	uint64_t h = 0x9E3779B97F4A7C15ull;
-	size_t i;
-
-	for (i = 0; i < kw; i++) {
-		h ^= w[i];
-		h *= 0xBF58476D1CE4E5B9ull;
-		h ^= h >> 31;
-	}
-	h *= 0x94D049BB133111EBull;
-	return h ^ (h >> 29);
 }
 
 /* The hash join: 1 on success (*m set, out[0..min(m, cap)) written),
@@ -207,36 +187,40 @@ static int fast_join_hash(const struct obl_table *left,
 {
 	size_t kw = obl_key_spec_words(lkeys, nkeys), n1 = left->n, n2 = right->n;
 	size_t rs1 = left->row_size, rs2 = right->row_size, orow = rs1 + rs2;
-	size_t nslots = 16, mask, i, k = 0;
+	size_t nslots = 16, i, k = 0;
+	unsigned bits = 4;
 	uint32_t *head, *next;
 	uint64_t *rk, *lk;
 	uint8_t *pair;
 	int has_res = residual != NULL && residual->fn != NULL;
 
-	while (nslots < 2 * n2)
+	while (nslots < 2 * n2) {
 		nslots *= 2;
+		bits++;
+	}
 	if (n2 >= UINT32_MAX / 2 || (kw && n2 > SIZE_MAX / 8 / kw))
 		return 0;
-	head = obl_arena_alloc(arena, nslots * 4);
-	next = obl_arena_alloc(arena, (n2 + 1) * 4);
-	rk = obl_arena_alloc(arena, (n2 + 1) * (kw + 1) * 8);
+	/* head is cleared below; next and rk are written for every real
+	 * right row before a chain can reach them. */
+	head = obl_arena_take(arena, nslots * 4);
+	next = obl_arena_take(arena, (n2 + 1) * 4);
+	rk = obl_arena_take(arena, (n2 + 1) * (kw + 1) * 8);
 	lk = obl_arena_alloc(arena, (kw + 1) * 8);
 	pair = obl_arena_alloc(arena, orow);
 	if (head == NULL || next == NULL || rk == NULL || lk == NULL ||
 			pair == NULL)
 		return 0;
 	memset(head, 0, nslots * 4);
-	mask = nslots - 1;
 	/* Insert in reverse so each chain lists its rows in input order. */
 	for (i = n2; i-- > 0;) {
 		uint64_t *w = rk + i * kw;
 		size_t h;
 
 		if (!obl_table_real(right, i) ||
-				obl_key_spec_encode_row(right->rows + i * rs2,
+				fast_key_encode_row(right->rows + i * rs2,
 					rkeys, nkeys, w))
 			continue;
-		h = (size_t)join_hash(w, kw) & mask;
+		h = (size_t)(fast_key_hash(w, kw) >> (64 - bits));
 		next[i] = head[h];
 		head[h] = (uint32_t)(i + 1);
 	}
@@ -248,8 +232,8 @@ static int fast_join_hash(const struct obl_table *left,
 		OBL_TRACE_READ(OBL_BUF_RECS, i);
 		if (!obl_table_real(left, i))
 			continue;
-		if (!obl_key_spec_encode_row(lrow, lkeys, nkeys, lk))
-			r = head[(size_t)join_hash(lk, kw) & mask];
+		if (!fast_key_encode_row(lrow, lkeys, nkeys, lk))
+			r = head[(size_t)(fast_key_hash(lk, kw) >> (64 - bits))];
 		if (r != 0 && kind != OBL_JOIN_LEFT_SEMI &&
 				kind != OBL_JOIN_LEFT_ANTI)
 			memcpy(pair, lrow, rs1);
@@ -257,7 +241,7 @@ static int fast_join_hash(const struct obl_table *left,
 			const uint8_t *rrow = right->rows + (size_t)(r - 1) * rs2;
 			uint32_t ok = 1;
 
-			if (memcmp(rk + (size_t)(r - 1) * kw, lk, kw * 8) != 0)
+			if (!fast_key_eq(rk + (size_t)(r - 1) * kw, lk, kw))
 				continue;
 			if (has_res) {
 				if (kind == OBL_JOIN_LEFT_SEMI ||
@@ -303,16 +287,17 @@ static int fast_join_hash(const struct obl_table *left,
 	return 1;
 }
 
-/* NOT oblivious: leaks access patterns. */
-int op_join_fast(const struct obl_table *left, const struct obl_key_spec *lkeys,
-		const struct obl_table *right, const struct obl_key_spec *rkeys,
-		size_t nkeys, enum obl_join_kind kind,
-		const struct obl_keep_fn *residual,
+/* see fast_sort.h */
+int op_join_fast_prefix(const struct obl_table *left,
+		const struct obl_key_spec *lkeys, const struct obl_table *right,
+		const struct obl_key_spec *rkeys, size_t nkeys,
+		enum obl_join_kind kind, const struct obl_keep_fn *residual,
 		uint8_t *out, uint32_t *out_is_real, uint32_t *right_is_null,
 		size_t cap, uint64_t *m, struct obl_arena *arena)
 {
-	size_t mark = arena->used, t, wout;
+	size_t mark = arena->used, t;
 	uint64_t k = 0;
+	int rc;
 
 	if (obl_join_check(left, lkeys, right, rkeys, nkeys) != 0 ||
 			kind > OBL_JOIN_LEFT_ANTI ||
@@ -321,21 +306,39 @@ int op_join_fast(const struct obl_table *left, const struct obl_key_spec *lkeys,
 	if (!fast_join_hash(left, lkeys, right, rkeys, nkeys, kind, residual,
 			out, right_is_null, cap, &k, arena)) {
 		arena->used = mark;
-		return fast_join_sorted(left, lkeys, right, rkeys, nkeys, kind,
+		rc = fast_join_sorted(left, lkeys, right, rkeys, nkeys, kind,
 				residual, out, out_is_real, right_is_null, cap,
-				m, arena);
+				&k, arena);
+		if (rc != OBL_OK)
+			return rc;
 	}
 	arena->used = mark;
-	wout = kind == OBL_JOIN_LEFT_SEMI || kind == OBL_JOIN_LEFT_ANTI ?
-		left->row_size : left->row_size + right->row_size;
-	for (t = 0; t < cap; t++) {
-		out_is_real[t] = t < k;
-		if (t >= k) {
-			memset(out + t * wout, 0, wout);
-			if (right_is_null != NULL)
-				right_is_null[t] = 0;
-		}
-	}
+	for (t = 0; t < cap && t < k; t++)
+		out_is_real[t] = 1;
 	*m = k;
+	return OBL_OK;
+}
+
+/* NOT oblivious: leaks access patterns. */
+int op_join_fast(const struct obl_table *left, const struct obl_key_spec *lkeys,
+		const struct obl_table *right, const struct obl_key_spec *rkeys,
+		size_t nkeys, enum obl_join_kind kind,
+		const struct obl_keep_fn *residual,
+		uint8_t *out, uint32_t *out_is_real, uint32_t *right_is_null,
+		size_t cap, uint64_t *m, struct obl_arena *arena)
+{
+	size_t t, wout = kind == OBL_JOIN_LEFT_SEMI || kind == OBL_JOIN_LEFT_ANTI ?
+		left->row_size : left->row_size + right->row_size;
+	int rc = op_join_fast_prefix(left, lkeys, right, rkeys, nkeys, kind,
+			residual, out, out_is_real, right_is_null, cap, m, arena);
+
+	if (rc != OBL_OK)
+		return rc;
+	for (t = *m < cap ? (size_t)*m : cap; t < cap; t++) {
+		out_is_real[t] = 0;
+		memset(out + t * wout, 0, wout);
+		if (right_is_null != NULL)
+			right_is_null[t] = 0;
+	}
 	return OBL_OK;
 }
