@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from typing import Any
 
 import numpy as np
@@ -66,3 +67,21 @@ def same_rows(got: pd.DataFrame, want: pd.DataFrame, *, ordered: bool = False) -
         key = lambda t: tuple((x is None, str(type(x)), x if x is not None else 0) for x in t)  # noqa: E731
         g, w = sorted(g, key=key), sorted(w, key=key)
     assert g == w, f"\ngot  {g[:20]}\nwant {w[:20]}\n({len(g)} vs {len(w)} rows)"
+
+
+def open_ta(heap: int) -> Any:
+    """A TA session on the simulator with a ``heap``-byte TA heap
+    (TEESPARK_TA_DATA_SIZE, restored afterwards); close it when done."""
+    from teespark.tee import TeesparkTA
+    saved = os.environ.get("TEESPARK_TA_DATA_SIZE")
+    os.environ["TEESPARK_TA_DATA_SIZE"] = str(heap)
+    try:
+        ta = TeesparkTA()
+        ta.__enter__()
+    finally:
+        if saved is None:
+            os.environ.pop("TEESPARK_TA_DATA_SIZE", None)
+        else:
+            os.environ["TEESPARK_TA_DATA_SIZE"] = saved
+    assert ta.get_info().heap_bytes == heap
+    return ta

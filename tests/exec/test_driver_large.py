@@ -6,19 +6,17 @@ operator's larger-than-heap path: test_large_operators*.py."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 import pytest
-from exec_helpers import rows, same_rows
+from exec_helpers import open_ta, rows, same_rows
 from teespark.exec import Aggregate, Join, LocalDriver, Scan, Sort
 from teespark.exec.driver import HeapTooSmallError
 from teespark.format.schema import Schema
 from teespark.ir import col
-from teespark.tee import TeesparkTA
 
 SMALL_HEAP = 8 << 20
 BIG_HEAP = 160 << 20
@@ -52,21 +50,6 @@ def table_p(seed: int) -> pd.DataFrame:
     names = np.array([f"n{i % 997}" for i in range(N_P)], dtype=object)
     return pd.DataFrame({"pid": rng.permutation(K_RANGE)[:N_P].astype(np.int64),
                          "name": names})
-
-
-def open_ta(heap: int) -> TeesparkTA:
-    saved = os.environ.get("TEESPARK_TA_DATA_SIZE")
-    os.environ["TEESPARK_TA_DATA_SIZE"] = str(heap)
-    try:
-        ta = TeesparkTA()
-        ta.__enter__()
-    finally:
-        if saved is None:
-            os.environ.pop("TEESPARK_TA_DATA_SIZE", None)
-        else:
-            os.environ["TEESPARK_TA_DATA_SIZE"] = saved
-    assert ta.get_info().heap_bytes == heap
-    return ta
 
 
 @pytest.fixture(scope="module")

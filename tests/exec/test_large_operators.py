@@ -16,7 +16,6 @@ import pytest
 from exec_helpers import SCHEMA_A, SCHEMA_B, rows, same_rows, table_a, table_b
 from teespark.exec import (Aggregate, Distinct, Filter, Join, Limit, LocalDriver, Project,
                            Scan, Sort, Union)
-from teespark.exec.driver import HeapTooSmallError
 from teespark.ir import col
 
 KEY_A, KEY_B = bytes(range(32)), bytes(range(32, 64))

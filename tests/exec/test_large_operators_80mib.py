@@ -8,7 +8,6 @@ join."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 
@@ -16,11 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from exec_helpers import open_ta
 from teespark.exec import (Distinct, Filter, Join, Limit, LocalDriver, Project, Scan, Sort,
                            Union)
 from teespark.format.schema import Schema
 from teespark.ir import col
-from teespark.tee import TeesparkTA
 
 HEAP = 8 << 20
 KEY_T, KEY_B = bytes(range(32)), bytes(range(32, 64))
@@ -49,16 +48,7 @@ def frames() -> tuple[pd.DataFrame, pd.DataFrame]:
 @pytest.fixture(scope="module")
 def env(exec_sim_env: None, frames: tuple[pd.DataFrame, pd.DataFrame]
         ) -> Iterator[tuple[LocalDriver, Scan, Scan]]:
-    saved = os.environ.get("TEESPARK_TA_DATA_SIZE")
-    os.environ["TEESPARK_TA_DATA_SIZE"] = str(HEAP)
-    try:
-        ta = TeesparkTA()
-        ta.__enter__()
-    finally:
-        if saved is None:
-            os.environ.pop("TEESPARK_TA_DATA_SIZE", None)
-        else:
-            os.environ["TEESPARK_TA_DATA_SIZE"] = saved
+    ta = open_ta(HEAP)
     try:
         assert ta.get_info().heap_bytes == HEAP
         drv = LocalDriver(ta, rows_per_block=4096)

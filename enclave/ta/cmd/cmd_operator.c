@@ -72,7 +72,7 @@ static TEE_Result parse_request(struct op_plan *p, const uint8_t *body,
 				size_t body_len)
 {
 	const struct ts_op_request *r = &p->req;
-	size_t off = 0, nkeys, i;
+	size_t off = 0, nkeys;
 	const uint8_t zero[32] = { 0 };
 
 	if (r->op < TS_OP_FILTER || r->op > TS_OP_DISTINCT ||
@@ -154,31 +154,44 @@ static TEE_Result parse_request(struct op_plan *p, const uint8_t *body,
 	TEE_MemMove(p->aggs, body + off, r->agg_count * TS_OP_AGG_SIZE);
 	off += r->agg_count * TS_OP_AGG_SIZE;
 	off = pad8(off);
-	if (r->pred_size) {
-		if (off > body_len || body_len - off < pad8(r->pred_size))
+	if (off > body_len)
+		return TS_ERROR_BAD_REQUEST;
+	return cmd_parse_programs(body + off, body_len - off, r->pred_size,
+				  r->proj_count, &p->pred, p->proj);
+}
+
+/* see cmd_operator.h */
+TEE_Result cmd_parse_programs(const uint8_t *body, size_t body_len,
+			      uint32_t pred_size, uint32_t proj_count,
+			      const uint8_t **pred, struct op_proj *proj)
+{
+	size_t off = 0;
+	uint32_t i;
+
+	*pred = NULL;
+	if (pred_size) {
+		if (body_len < pad8(pred_size))
 			return TS_ERROR_BAD_REQUEST;
-		p->pred = body + off;
-		off += pad8(r->pred_size);
+		*pred = body;
+		off = pad8(pred_size);
 	}
-	for (i = 0; i < r->proj_count; i++) {
+	for (i = 0; i < proj_count; i++) {
 		struct ts_op_proj h;
 
-		if (off > body_len || body_len - off < TS_OP_PROJ_SIZE)
+		if (body_len - off < TS_OP_PROJ_SIZE)
 			return TS_ERROR_BAD_REQUEST;
 		TEE_MemMove(&h, body + off, sizeof(h));
 		off += TS_OP_PROJ_SIZE;
 		if (h.reserved || h.prog_size == 0 ||
 		    body_len - off < pad8(h.prog_size))
 			return TS_ERROR_BAD_REQUEST;
-		p->proj[i].prog = body + off;
-		p->proj[i].info.prog_len = h.prog_size;
-		p->proj[i].out_offset = h.out_offset;
-		p->proj[i].out_null_bit = h.out_null_bit;
+		proj[i].prog = body + off;
+		proj[i].info.prog_len = h.prog_size;
+		proj[i].out_offset = h.out_offset;
+		proj[i].out_null_bit = h.out_null_bit;
 		off += pad8(h.prog_size);
 	}
-	if (off != body_len)
-		return TS_ERROR_BAD_REQUEST;
-	return TEE_SUCCESS;
+	return off == body_len ? TEE_SUCCESS : TS_ERROR_BAD_REQUEST;
 }
 
 /* One input: its registered table, the part of param[0] it occupies. */

@@ -65,6 +65,16 @@ struct op_proj {
 	uint32_t out_null_bit;
 };
 
+/* Parse a body's predicate program (pred_size bytes, zero padded to 8)
+ * and proj_count x (struct ts_op_proj | program, padded to 8), which must
+ * fill body_len exactly, into *pred (NULL: none) and proj[] (pointers into
+ * body; prog_len set, programs not yet validated). Shared by RUN_OPERATOR
+ * and STREAM MAP.
+ * Leaks: nothing secret (the request is public).  Hides: nothing. */
+TEE_Result cmd_parse_programs(const uint8_t *body, size_t body_len,
+			      uint32_t pred_size, uint32_t proj_count,
+			      const uint8_t **pred, struct op_proj *proj);
+
 /* The parsed request (heap: proj[] is large). */
 struct op_plan {
 	struct ts_op_request req;

@@ -18,6 +18,7 @@
  * stream_out_masked, so which rows pass stays hidden.
  */
 #include "cmd_stream_map.h"
+#include "cmd_operator.h"
 #include "../ct.h"
 #include "../expr/expr.h"
 
@@ -38,13 +39,6 @@ TEE_Result STREAM_MAP_EMIT(struct stream_state *st, uint32_t ctl,
 			   const uint8_t *row);
 #endif
 
-struct map_proj {
-	const uint8_t *prog;
-	struct ts_expr_info info;
-	uint32_t out_offset;
-	uint32_t out_null_bit;
-};
-
 struct stream_map {
 	const uint8_t *pred;		/* NULL: none (TRUE) */
 	struct ts_expr_info pred_info;
@@ -58,13 +52,8 @@ struct stream_map {
 	size_t stage_size;
 	uint8_t *keep;			/* chunk uint32_t ctls (the predicate) */
 	size_t keep_size;
-	struct map_proj proj[TS_OP_MAX_PROJ];
+	struct op_proj proj[TS_OP_MAX_PROJ];
 };
-
-static uint64_t pad8(uint64_t n)
-{
-	return (n + 7) & ~(uint64_t)7;
-}
 
 static int overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 {
@@ -89,8 +78,6 @@ TEE_Result stream_map_parse(const struct ts_stream_request *r,
 	const uint32_t flag = r->variant & TS_STREAM_MAP_FLAG;
 	const uint32_t seq = r->variant & TS_STREAM_MAP_SEQ;
 	struct stream_map *m;
-	uint64_t off = 0;
-	uint32_t i;
 
 	*out = NULL;
 	if ((r->variant & ~(TS_STREAM_MAP_FLAG | TS_STREAM_MAP_SEQ)) ||
@@ -105,31 +92,10 @@ TEE_Result stream_map_parse(const struct ts_stream_request *r,
 	if (!m)
 		return TEE_ERROR_OUT_OF_MEMORY;
 	m->proj_count = r->proj_count;
-	if (r->pred_size) {
-		if (pad8(r->pred_size) > body_len)
-			goto bad;
-		m->pred = body;
-		m->pred_info.prog_len = r->pred_size;
-		off = pad8(r->pred_size);
-	}
-	for (i = 0; i < r->proj_count; i++) {
-		struct ts_op_proj h;
-
-		if (body_len - off < TS_OP_PROJ_SIZE)
-			goto bad;
-		TEE_MemMove(&h, body + off, sizeof(h));
-		off += TS_OP_PROJ_SIZE;
-		if (h.reserved || h.prog_size == 0 ||
-		    body_len - off < pad8(h.prog_size))
-			goto bad;
-		m->proj[i].prog = body + off;
-		m->proj[i].info.prog_len = h.prog_size;
-		m->proj[i].out_offset = h.out_offset;
-		m->proj[i].out_null_bit = h.out_null_bit;
-		off += pad8(h.prog_size);
-	}
-	if (off != body_len)
+	if (cmd_parse_programs(body, body_len, r->pred_size, r->proj_count,
+			       &m->pred, m->proj) != TEE_SUCCESS)
 		goto bad;
+	m->pred_info.prog_len = r->pred_size;
 	*out = m;
 	return TEE_SUCCESS;
 bad:
@@ -190,7 +156,7 @@ TEE_Result stream_map_check(struct stream_map *m,
 			return TS_ERROR_BAD_REQUEST;
 	}
 	for (i = 0; i < m->proj_count; i++) {
-		struct map_proj *q = &m->proj[i];
+		struct op_proj *q = &m->proj[i];
 		uint64_t w, nb;
 
 		res = check_prog(q->prog, q->info.prog_len, rs0, &q->info);
@@ -303,7 +269,7 @@ static TEE_Result map_chunk(struct stream_map *m,
 			TEE_MemMove(m->stage + j * ors + r->pk_offset,
 				    rows + j * rs, rs);
 	for (k = 0; k < m->proj_count; k++) {
-		const struct map_proj *q = &m->proj[k];
+		const struct op_proj *q = &m->proj[k];
 
 		if (ts_expr_eval(q->prog, &q->info, rows, c, rs, m->ws,
 				 m->ws_len, &col) != TS_EXPR_OK ||

@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from teespark.exec.external_sort import external_sort
+from teespark.exec.large_ops import _r8, _rpb, agg_out_row_size
 from teespark.tee import SortKey, TeesparkTA
 from teespark.tee import constants as c
 from teespark.tee.descriptor import parse_table_descriptor
@@ -69,15 +70,6 @@ class StreamResult:
     real_rows: int | None
 
 
-def _r8(n: int) -> int:
-    return (n + 7) & ~7
-
-
-def agg_out_row_size(row_size: int, naggs: int) -> int:
-    """Bytes of an aggregate output row (``obl_agg_out_row_size``)."""
-    return _r8(row_size) + 8 * naggs + _r8(naggs)
-
-
 def _out_size(rows: int, row_size: int, rows_per_block: int) -> int:
     blocks = max(1, -(-rows // rows_per_block))
     return (c.TS_TABLE_DESCRIPTOR_SIZE + blocks * (c.TS_BLOCK_HEADER_SIZE + c.TS_TAG_SIZE)
@@ -90,11 +82,6 @@ def _step_id(out_table_id: bytes, step: str) -> bytes:
 
 def _schema(what: str, *parts: object) -> bytes:
     return hashlib.sha256(("teespark/stream/" + what + repr(parts)).encode()).digest()
-
-
-def _rpb(row_size: int) -> int:
-    """Rows per block of intermediate tables: blocks of at most 512 KiB."""
-    return max(1, min(4096, (512 << 10) // row_size))
 
 
 def _run_stream(ta: TeesparkTA, req: StreamRequest, inputs: Sequence[BytesLike],
