@@ -307,3 +307,38 @@ def test_operator_tree(drivers) -> None:  # type: ignore[no-untyped-def]
     same_rows(got, want, ordered=True)
     same_rows(heap, want, ordered=True)
     assert np.all(got.n.to_numpy() >= 1)
+
+
+# -- hypothesis: arbitrary small tables through the larger-than-heap paths -------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_KEYS = st.lists(st.one_of(st.none(), st.integers(-2, 3)), max_size=30)
+
+
+@settings(max_examples=10, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ka=_KEYS, kb=_KEYS, thr=st.integers(-5, 40))
+def test_hypothesis_large_paths(drivers, ka, kb, thr) -> None:  # type: ignore[no-untyped-def]
+    drv = drivers[0]
+    a = pd.DataFrame({"id": np.arange(len(ka), dtype=np.int64),
+                      "k": pd.array(ka, dtype="Int32"),
+                      "v": pd.array([float(i % 7) for i in range(len(ka))], dtype="Float64"),
+                      "s": pd.Series(["x" if i % 3 else None for i in range(len(ka))],
+                                     dtype=object)})
+    b = table_b(0, 1).iloc[:0] if not kb else pd.DataFrame({
+        "rid": np.arange(len(kb), dtype=np.int64), "rk": pd.array(kb, dtype="Int32"),
+        "w": np.arange(len(kb), dtype=np.int64)})
+    ta_ = Scan(drv.load(a, SCHEMA_A, slot=0, key=KEY_A))
+    tb = Scan(drv.load(b, SCHEMA_B, slot=1, key=KEY_B))
+    f = a[a.id < thr]
+    agg = drv.collect(Aggregate(Filter(ta_, col("id") < thr), ["k"],
+                                [("n", "count_star", None), ("d", "count_distinct", "s")]))
+    want = f.groupby("k", dropna=False).agg(n=("id", "size"), d=("s", "nunique")) \
+        .reset_index() if len(f) else f[["k"]].assign(n=[], d=[])
+    same_rows(agg, want)
+    same_rows(drv.collect(Join(ta_, tb, "inner", [("k", "rk")])), _inner(a, b))
+    keys = set(b.rk.dropna().tolist())
+    hit = a.k.isin(keys).fillna(False).astype(bool) & a.k.notna()
+    same_rows(drv.collect(Join(ta_, tb, "left_anti", [("k", "rk")])), a[~hit])
