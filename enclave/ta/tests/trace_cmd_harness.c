@@ -41,14 +41,26 @@
  *   FAIL <scenario> <why>
  * and exit 0, 3 (unsupported) or 1.
  *
- * Negative control: the same file linked with cmd_merge_split.c built with
- * -Dxsort_merge_runs=xsort_merge_runs_leaky and cmd_stream.c built with
- * -DSTREAM_KEY_EQ=stream_key_eq_leaky (the objects of ta_sim.mk's leaky
- * ct builds); the runner requires different traces for different data.
+ * Negative control: the same file linked with the leaky objects of the ct
+ * builds: cmd_merge_split.c built with
+ * -Dxsort_merge_runs=xsort_merge_runs_leaky, cmd_stream.c with
+ * -DSTREAM_KEY_EQ=stream_key_eq_leaky and cmd_stream_map.c with
+ * -DSTREAM_MAP_EMIT=stream_map_emit_leaky (ta_sim.mk), cmd_stream_expand.c
+ * with -DSTREAM_KEY_EQ=stream_expand_key_eq_leaky and
+ * -DEXPAND_U64_LT=stream_expand_u64_lt_leaky (stream_expand.mk); the
+ * functions below always leak. The runner requires different traces for
+ * different data on xsort, AGGREGATE, JOIN_PKFK, MAP, GROUP_COUNT and FILL.
+ *
+ * FILL's data sets share the row counts of both sides and the join size m
+ * (so the 2m fillers) and differ in the groups; "gen" computes GROUP_COUNT's
+ * annotations and the (drop, side, dest, kind) order from the plaintext,
+ * and "run" checks FILL's pairs against a nested-loop join. GENERATE has no
+ * input: its scenario only puts the mode under the check.
  *
  * Adding a scenario (e.g. a new STREAM mode) is one entry in scenarios[]:
  * its input shapes, a generator per data variant, the request, and the
- * reference of the revealed count if it reveals one.
+ * reference of the revealed count if it reveals one, and optionally a check
+ * of the opened output rows against the plaintext (verify).
  */
 #include "ta_harness.h"
 #include "../cmd/cmd_external_sort.h"
@@ -107,6 +119,48 @@ uint32_t stream_key_eq_leaky(const uint64_t *a, const uint64_t *b,
 	return 1;
 }
 
+/* NOT constant-time: GROUP_COUNT's key comparison for the leaky
+ * cmd_stream_expand.c of stream_expand.mk (-DSTREAM_KEY_EQ=...); unlike
+ * ct_stream_expand_harness.c's, it always leaks. */
+uint32_t stream_expand_key_eq_leaky(const uint64_t *a, const uint64_t *b,
+				    size_t words);
+uint32_t stream_expand_key_eq_leaky(const uint64_t *a, const uint64_t *b,
+				    size_t words)
+{
+	return stream_key_eq_leaky(a, b, words);
+}
+
+/* NOT constant-time: FILL's t < copies for the leaky cmd_stream_expand.c
+ * (-DEXPAND_U64_LT=...), a loop whose trip count is min(x, y). */
+uint32_t stream_expand_u64_lt_leaky(uint64_t x, uint64_t y);
+uint32_t stream_expand_u64_lt_leaky(uint64_t x, uint64_t y)
+{
+	while (x != 0 && y != 0) {	/* secret branch */
+		x--;
+		y--;
+	}
+	return y != 0;
+}
+
+/* NOT constant-time: MAP's row emit for the leaky cmd_stream_map.c of
+ * ta_sim.mk (-DSTREAM_MAP_EMIT=...). A kept row also bumps a volatile
+ * counter, so the branch on the predicate cannot be compiled into a
+ * select and shows in the instruction trace. */
+struct stream_state;
+TEE_Result stream_out_masked(struct stream_state *st, uint32_t ctl,
+			     const uint8_t *row);
+TEE_Result stream_map_emit_leaky(struct stream_state *st, uint32_t ctl,
+				 const uint8_t *row);
+TEE_Result stream_map_emit_leaky(struct stream_state *st, uint32_t ctl,
+				 const uint8_t *row)
+{
+	static volatile uint32_t kept;
+
+	if (ctl)	/* secret branch */
+		kept++;
+	return stream_out_masked(st, ctl, row);
+}
+
 /* ---- trace window ----------------------------------------------------- */
 
 /* The markers are client requests: a fixed instruction sequence whose
@@ -146,6 +200,10 @@ typedef size_t (*req_fn)(const struct scenario *sc,
 /* The revealed count the TA must report for these rows. */
 typedef uint32_t (*expect_fn)(const struct scenario *sc, const uint8_t *in0,
 			      const uint8_t *in1);
+/* Checks the opened output rows against the input plaintext (after the
+ * window); returns NULL or what is wrong. */
+typedef const char *(*verify_fn)(const struct scenario *sc,
+				 const uint8_t *in0, const uint8_t *out);
 
 struct scenario {
 	const char *name;
@@ -154,6 +212,7 @@ struct scenario {
 	gen_fn gen;
 	req_fn req;			/* NULL: the XSORT sequence */
 	expect_fn expect;		/* NULL: nothing revealed */
+	verify_fn verify;		/* NULL: row count and MAC only */
 	uint32_t out_rows;		/* param[3].a the TA must report */
 	uint32_t arg;			/* per scenario: join variant etc. */
 	/* A mode of ABI v4 the TA may not accept yet: TS_ERROR_BAD_REQUEST or
@@ -777,6 +836,288 @@ static size_t req_group_count(const struct scenario *sc,
 	return 0;
 }
 
+/* FILL over the GC_RS union layout (side | key | ann | payload). Its input
+ * is what the driver hands FILL (stream_expand_pipeline.c): the union of
+ * GC_SECOND's output and GENERATE's 2m fillers, sorted by (drop, side,
+ * dest, kind), computed here from the plaintext. Every data set has
+ * FILL_N0 rows of side 0, FILL_N1 of side 1 and a join of FILL_M pairs,
+ * hence FILL_ROWS input rows; only the groups differ. The payload is the
+ * row's identity (side << 32 | i), so "run" can check the pairs. */
+#define FILL_N0 100
+#define FILL_N1 100
+#define FILL_M 96
+#define FILL_ROWS (FILL_N0 + FILL_N1 + 2 * FILL_M)
+#define FILL_OUT_RS (8 + GC_RS)
+#define ANN 16				/* struct ts_stream_ann in a row */
+#define ANN_IDX (ANN + 0)
+#define ANN_ALPHA0 (ANN + 8)
+#define ANN_OFF (ANN + 16)
+#define ANN_ALPHA1 (ANN + 24)
+#define ANN_DEST (ANN + 32)
+#define ANN_COPIES (ANN + 40)
+#define ANN_KIND (ANN + 48)
+#define ANN_DROP (ANN + 49)
+#define PAYLOAD (ANN + TS_STREAM_ANN_SIZE)
+
+/* The matched groups of data set v: size0[g] x size1[g] pairs each, FILL_M
+ * in all: random groups of up to 4 x 4; all pairs on one key (8 x 12);
+ * FILL_M groups of 1 x 1; one side-0 row against FILL_M side-1 rows; a
+ * 10 x 9 group and six of 1 x 1. A group of x x y rows gives x * y >=
+ * max(x, y) pairs, so at most FILL_M rows per side are matched. */
+_Static_assert(FILL_M <= FILL_N0 && FILL_M <= FILL_N1 &&
+	       FILL_ROWS * GC_RS <= MAX_ROWS_BYTES, "FILL data set sizes");
+static uint32_t fill_groups(int v, uint32_t *size0, uint32_t *size1)
+{
+	uint32_t g = 0, left = FILL_M, x, y;
+
+	switch (v) {
+	case V_RANDOM:
+		while (left) {
+			x = 1 + (uint32_t)(th_rand64() % 4);
+			y = 1 + (uint32_t)(th_rand64() % 4);
+			if (x * y > left)
+				x = y = 1;
+			size0[g] = x;
+			size1[g++] = y;
+			left -= x * y;
+		}
+		return g;
+	case V_EQUAL:
+		size0[0] = 8;
+		size1[0] = 12;
+		return 1;
+	case V_SORTED:
+		for (g = 0; g < FILL_M; g++)
+			size0[g] = size1[g] = 1;
+		return g;
+	case V_REVERSE:
+		size0[0] = 1;
+		size1[0] = FILL_M;
+		return 1;
+	default:
+		size0[0] = 10;
+		size1[0] = 9;
+		for (g = 1; g <= FILL_M - 90; g++)
+			size0[g] = size1[g] = 1;
+		return g;
+	}
+}
+
+/* (drop, side, dest, kind): the driver's sort before FILL. */
+static int cmp_fill(const void *a, const void *b)
+{
+	const uint8_t *x = a, *y = b;
+	uint64_t dx = ld64(x + ANN_DEST), dy = ld64(y + ANN_DEST);
+
+	if (x[ANN_DROP] != y[ANN_DROP])
+		return (x[ANN_DROP] > y[ANN_DROP]) - (x[ANN_DROP] < y[ANN_DROP]);
+	if (x[0] != y[0])
+		return (x[0] > y[0]) - (x[0] < y[0]);
+	if (dx != dy)
+		return (dx > dy) - (dx < dy);
+	return (x[ANN_KIND] > y[ANN_KIND]) - (x[ANN_KIND] < y[ANN_KIND]);
+}
+
+/* GENERATE's row r of m: zero but side r / m, dest r % m, kind 1. */
+static void put_filler(uint8_t *row, uint64_t r, uint64_t m)
+{
+	memset(row, 0, GC_RS);
+	row[0] = (uint8_t)(r / m);
+	st64(row + ANN_DEST, r % m);
+	row[ANN_KIND] = 1;
+}
+
+/* Real rows: matched keys even (group g near 6g), unmatched ones odd and
+ * of their side only (4r + 1 on side 0, 4r + 3 on side 1): random with
+ * repeats, one key per side, or all distinct. Then GROUP_COUNT's two
+ * passes by the plaintext (teespark_ta.h, GC_FORWARD / GC_SECOND). */
+static void gen_fill(const struct scenario *sc, int v, uint8_t *in0,
+		     uint8_t *in1)
+{
+	uint32_t size0[FILL_M], size1[FILL_M], n_g, g, i, j, s, at[2] = { 0, 0 };
+	uint32_t n = FILL_N0 + FILL_N1;
+	uint64_t off = 0;
+
+	(void)sc;
+	(void)in1;
+	n_g = fill_groups(v, size0, size1);
+	memset(in0, 0, (size_t)FILL_ROWS * GC_RS);
+	for (g = 0; g < n_g; g++) {
+		uint64_t key = 2 * (3 * (uint64_t)g + th_rand64() % 3) + 100;
+
+		for (s = 0; s < 2; s++)
+			for (i = 0; i < (s ? size1[g] : size0[g]); i++) {
+				uint8_t *r = in0 + (size_t)(s ? FILL_N0 + at[1]
+							      : at[0]) * GC_RS;
+				r[0] = (uint8_t)s;
+				st64(r + 8, key);
+				at[s]++;
+			}
+	}
+	for (s = 0; s < 2; s++)
+		for (; at[s] < (s ? FILL_N1 : FILL_N0); at[s]++) {
+			uint8_t *r = in0 + (size_t)(s ? FILL_N0 + at[1] : at[0]) *
+					   GC_RS;
+			uint64_t k = v == V_RANDOM ? th_rand64() % 40 :
+				     v == V_EQUAL ? 0 : at[s];
+
+			r[0] = (uint8_t)s;
+			st64(r + 8, 4 * k + 1 + 2 * s);
+		}
+	for (i = 0; i < n; i++) {
+		uint8_t *r = in0 + (size_t)i * GC_RS;
+
+		st64(r + PAYLOAD, (uint64_t)r[0] << 32 |
+				  (r[0] ? i - FILL_N0 : i));
+	}
+	qsort(in0, n, GC_RS, cmp_union);	/* (key, side) */
+	for (i = 0; i < n; i = j) {
+		uint64_t cnt[2] = { 0, 0 };
+
+		for (j = i; j < n && ld64(in0 + (size_t)j * GC_RS + 8) ==
+				     ld64(in0 + (size_t)i * GC_RS + 8); j++) {
+			uint8_t *r = in0 + (size_t)j * GC_RS;
+
+			s = r[0];
+			st64(r + ANN_IDX, cnt[s]++);
+			st64(r + ANN_ALPHA0, s ? cnt[0] : 0);
+			st64(r + ANN_OFF, off);
+		}
+		for (j = i; j < n && ld64(in0 + (size_t)j * GC_RS + 8) ==
+				     ld64(in0 + (size_t)i * GC_RS + 8); j++) {
+			uint8_t *r = in0 + (size_t)j * GC_RS;
+			uint64_t copies = r[0] ? cnt[0] : cnt[1];
+
+			st64(r + ANN_ALPHA1, cnt[1]);
+			st64(r + ANN_COPIES, copies);
+			st64(r + ANN_DEST, off + ld64(r + ANN_IDX) * copies);
+			r[ANN_DROP] = copies == 0;
+		}
+		off += cnt[0] * cnt[1];
+	}
+	if (off != FILL_M) {		/* the groups above are wrong */
+		fprintf(stderr, "gen_fill: m = %llu\n", (unsigned long long)off);
+		exit(2);
+	}
+	for (i = 0; i < 2 * FILL_M; i++)
+		put_filler(in0 + (size_t)(n + i) * GC_RS, i, FILL_M);
+	qsort(in0, FILL_ROWS, GC_RS, cmp_fill);
+}
+
+static size_t req_fill(const struct scenario *sc, struct ts_stream_request *r,
+		       uint8_t *body)
+{
+	(void)sc;
+	(void)body;
+	base_req(r, TS_STREAM_FILL);
+	r->side_offset = 0;
+	r->aux_offset = ANN;
+	return 0;
+}
+
+static int cmp_pair_ids(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+
+	if (x[0] != y[0])
+		return (x[0] > y[0]) - (x[0] < y[0]);
+	return (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+/* FILL's output against a nested-loop join of the input's real rows: the
+ * flagged rows are m per side, their targets cover 0 .. m-1 once per side,
+ * the two rows at one target have the same key, and the (side-0 id,
+ * side-1 id) pairs are exactly the join's; every other row is zero. */
+static const char *verify_fill(const struct scenario *sc, const uint8_t *in0,
+			       const uint8_t *out)
+{
+	static uint64_t got_pairs[FILL_M][2], want[FILL_M][2], key[2][FILL_M];
+	static uint8_t seen[2][FILL_M];
+	static const uint8_t zero[FILL_OUT_RS];
+	uint32_t i, j, w = 0;
+
+	(void)sc;
+	memset(seen, 0, sizeof(seen));
+	for (i = 0; i < FILL_ROWS; i++) {
+		const uint8_t *o = out + (size_t)i * FILL_OUT_RS, *r = o + 8;
+		uint64_t t = ld64(r + ANN_DEST);
+		uint32_t s = r[0];
+
+		if (o[0] == 0) {
+			if (memcmp(o, zero, FILL_OUT_RS))
+				return "FILL: a dummy row is not zero";
+			continue;
+		}
+		if (o[0] != 1 || s > 1 || t >= FILL_M || seen[s][t]++)
+			return "FILL: a flagged row's side or target";
+		got_pairs[t][s] = ld64(r + PAYLOAD);
+		key[s][t] = ld64(r + 8);
+	}
+	for (i = 0; i < FILL_M; i++)
+		if (!seen[0][i] || !seen[1][i] || key[0][i] != key[1][i])
+			return "FILL: a target without two rows of one key";
+	for (i = 0; i < FILL_ROWS; i++) {
+		const uint8_t *a = in0 + (size_t)i * GC_RS;
+
+		for (j = 0; a[ANN_KIND] == 0 && a[0] == 0 && j < FILL_ROWS; j++) {
+			const uint8_t *b = in0 + (size_t)j * GC_RS;
+
+			if (b[ANN_KIND] || !b[0] || ld64(a + 8) != ld64(b + 8))
+				continue;
+			if (w == FILL_M)
+				return "FILL: the input joins more than m pairs";
+			want[w][0] = ld64(a + PAYLOAD);
+			want[w++][1] = ld64(b + PAYLOAD);
+		}
+	}
+	qsort(got_pairs, FILL_M, sizeof(got_pairs[0]), cmp_pair_ids);
+	qsort(want, w, sizeof(want[0]), cmp_pair_ids);
+	if (w != FILL_M || memcmp(got_pairs, want, sizeof(want)))
+		return "FILL: the pairs differ from the nested-loop join";
+	return NULL;
+}
+
+/* GENERATE: no input (nothing secret); m = FILL_M fillers per side in the
+ * GC_RS layout. */
+static void gen_none(const struct scenario *sc, int v, uint8_t *in0,
+		     uint8_t *in1)
+{
+	(void)sc;
+	(void)v;
+	(void)in0;
+	(void)in1;
+}
+
+static size_t req_generate(const struct scenario *sc,
+			   struct ts_stream_request *r, uint8_t *body)
+{
+	(void)sc;
+	(void)body;
+	base_req(r, TS_STREAM_GENERATE);
+	r->rows_per_block = RPB;
+	r->out_row_size = GC_RS;
+	r->side_offset = 0;
+	r->aux_offset = ANN;
+	r->limit = FILL_M;
+	return 0;
+}
+
+static const char *verify_generate(const struct scenario *sc,
+				   const uint8_t *in0, const uint8_t *out)
+{
+	uint8_t want[GC_RS];
+	uint32_t i;
+
+	(void)sc;
+	(void)in0;
+	for (i = 0; i < 2 * FILL_M; i++) {
+		put_filler(want, i, FILL_M);
+		if (memcmp(out + (size_t)i * GC_RS, want, GC_RS))
+			return "GENERATE: a row differs from the specification";
+	}
+	return NULL;
+}
+
 /* One input table of n rows of rs bytes, RPB rows per block. */
 #define ONE_IN(n, rs) .n_in = 1, .n_rows = { (n), 0 }, .row_size = { (rs), 0 }, \
 	.rpb = { RPB, 0 }
@@ -828,6 +1169,11 @@ static const struct scenario scenarios[] = {
 	  .gen = gen_group_count_second, .req = req_group_count,
 	  .out_rows = JOIN_PK + JOIN_FK, .arg = TS_STREAM_GC_SECOND,
 	  },
+	{ .name = "stream_fill", ONE_IN(FILL_ROWS, GC_RS), .gen = gen_fill,
+	  .req = req_fill, .verify = verify_fill, .out_rows = FILL_ROWS },
+	{ .name = "stream_generate", .n_in = 0, .gen = gen_none,
+	  .req = req_generate, .verify = verify_generate,
+	  .out_rows = 2 * FILL_M },
 };
 
 #define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
@@ -1012,6 +1358,8 @@ static int check(const struct scenario *sc, const struct result *r)
 		what = "output blocks";
 		goto fail;
 	}
+	if (sc->verify && (what = sc->verify(sc, rows[0], got)) != NULL)
+		goto fail;
 	for (i = 1; !sc->req && i < sc->out_rows; i++)
 		if (ld64(got + (size_t)(i - 1) * XS_RS) >
 		    ld64(got + (size_t)i * XS_RS)) {

@@ -6,7 +6,8 @@
 #
 # 1. "HARNESS gen" writes, natively, the data sets of every scenario
 #    (random, all-equal keys, sorted, reverse-sorted, 90% skew; the same
-#    public sizes; for revealed counts the same count).
+#    public sizes; for revealed counts the same count; for FILL the same
+#    join size m over different groups).
 # 2. "HARNESS run" runs every scenario on every data set natively and checks
 #    the results against references from the plaintext; a scenario whose
 #    mode the TA does not accept yet (a pending ABI v4 mode) is skipped and
@@ -17,10 +18,11 @@
 #    data addresses on the fly (nothing is stored). Required: the same data
 #    twice give the same hash (determinism), and all five data sets give
 #    that hash (equality), with equal public outputs.
-# 4. The negative control, LEAKY_HARNESS (the leaky XSORT merge and STREAM
-#    key comparison of ta_sim.mk) on CONTROLS, at the same time: the same
-#    data twice must still agree, and different data must give different
-#    hashes, or the check is broken.
+# 4. The negative control, LEAKY_HARNESS (the leaky XSORT merge, STREAM
+#    key comparison and MAP emit of ta_sim.mk, the leaky GROUP_COUNT key
+#    comparison and FILL t < copies of stream_expand.mk) on CONTROLS, at the
+#    same time: the same data twice must still agree, and different data
+#    must give different hashes on every control, or the check is broken.
 #
 # Environment: CMD_TRACE_JOBS=1 runs the two lackey processes one after the
 # other (default 2: in parallel); CMD_TRACE_ONLY="scen ..." limits the
@@ -33,7 +35,8 @@ HL=$2
 F=$3
 W=$4
 JOBS=${CMD_TRACE_JOBS:-2}
-CONTROLS="xsort stream_aggregate_hidden stream_join_inner_revealed"
+CONTROLS="xsort stream_aggregate_hidden stream_join_inner_revealed
+	stream_map stream_group_count stream_fill"
 # The first data set twice: determinism, then equality over the rest.
 SETS="random random equal sorted reverse skew90"
 N_SETS=6
@@ -90,9 +93,14 @@ for s in $scens; do
 		die "$s: $n_ok of $N_SETS data sets ran natively"
 	fi
 done
+# Every control among the selected scenarios runs: one the TA refuses
+# would be a negative control that cannot fail.
 controls=
 for s in $CONTROLS; do
 	case " $supported " in *" $s "*) controls="$controls $s" ;; esac
+	case " $skipped " in
+	*" $s "*) die "negative control $s: the TA refuses the mode" ;;
+	esac
 done
 
 # ---- 3./4. lackey: the shipped build and the leaky one ---------------------
