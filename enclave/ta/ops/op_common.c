@@ -72,12 +72,19 @@ void obl_zero_dummies(uint8_t *rows, size_t n, size_t row_size,
 
 	for (i = 0; i < n; i++) {
 		uint8_t *r = rows + i * row_size;
-		uint32_t mask8 = (uint32_t)0 - (is_real[i] & 1u);
+		uint64_t mask = ct_u64_barrier((uint64_t)0 - (is_real[i] & 1u));
 
-		/* AND with 0xff or 0x00 per byte: the same stores either way */
-		mask8 = ct_u32_barrier(mask8);
-		for (b = 0; b < row_size; b++)
-			r[b] = (uint8_t)(r[b] & mask8);
+		/* AND with all ones or zeros, a word then a byte at a time: the
+		 * same stores either way */
+		for (b = 0; b + 8 <= row_size; b += 8) {
+			uint64_t w;
+
+			memcpy(&w, r + b, 8);
+			w &= mask;
+			memcpy(r + b, &w, 8);
+		}
+		for (; b < row_size; b++)
+			r[b] = (uint8_t)(r[b] & (uint8_t)mask);
 		OBL_TRACE_WRITE(OBL_BUF_OUT, i);
 	}
 }

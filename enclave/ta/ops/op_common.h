@@ -73,8 +73,9 @@ void obl_arena_init(struct obl_arena *a, void *base, size_t size);
  * Leaks: bytes.  Hides: nothing secret is involved. */
 void *obl_arena_alloc(struct obl_arena *a, size_t bytes);
 
-/* As obl_arena_alloc, but the block is NOT zeroed: only for the
- * encrypted-mode (_fast) kernels, for arrays they write before they read.
+/* As obl_arena_alloc, but the block is NOT zeroed: for the encrypted-mode
+ * (_fast) kernels, and for arrays an oblivious kernel writes in full
+ * (padding included) before it reads them.
  * Leaks: bytes. */
 void *obl_arena_take(struct obl_arena *a, size_t bytes);
 

@@ -62,7 +62,8 @@ int obl_join_check(const struct obl_table *left, const struct obl_key_spec *lkey
 /*
  * Inner join, or left outer join with the foreign-key side on the left,
  * when one side's keys are unique (pk_side). Algorithm: one table of
- * n_PK + n_FK records [excluded flag | key | table id | is_real | row],
+ * n_PK + n_FK records [excluded flag | key | table id | is_real | row]
+ * (the flags and the key bit-packed into key words + 1 words),
  * obl_sort_bitonic by (excluded, key, PK before FK), one scan carrying the
  * last primary row forward with ct_copy (each FK row is joined to it iff
  * the keys are equal), the residual, then obl_compact. Every FK row

@@ -2,10 +2,15 @@
  * op_join_pkfk.c - obl_join_pkfk: the primary-key / foreign-key join of
  * Opaque (union, sort, propagate the primary row, compact); see op_join.h.
  *
- * Record layout (op_common.h): key words [excluded | key | table id
- * (0 = PK, 1 = FK)], one aux word (is_real), then the row (the wider of
- * the two row sizes). "excluded" = dummy or some key column NULL: such
- * rows sort after every real key and never match.
+ * Record layout (op_common.h): kwk + 1 key words, no aux words, then the
+ * row (the wider of the two row sizes). The key words hold the bit string
+ *   excluded (1 bit) | encoded key (64 * kwk bits) | table id (1 bit,
+ *   0 = PK, 1 = FK) | is_real (1 bit) | zeros
+ * packed from the most significant bit of word 0 down, so comparing the
+ * words lexicographically orders by (excluded, key, table id): one word
+ * fewer than the flags in words of their own, and no aux word. "excluded"
+ * = dummy or some key column NULL: such rows sort after every real key
+ * and never match.
  */
 #include "op_join.h"
 
@@ -16,39 +21,62 @@
 #include "compact_or.h"
 #include "sort_bitonic.h"
 
+/* Bit positions in the last key word (below the key's lowest bit). */
+#define TID_SHIFT 62
+#define REAL_SHIFT 61
+
+/* Stride of the joined rows: 8-byte multiples make the compaction's
+ * swaps whole words; without a residual (whose callback takes rows of
+ * exactly orow bytes) a left outer join keeps its right-is-NULL flag in
+ * the byte after the row, so one compaction moves both. Public sizes. */
+static size_t joined_stride(size_t orow, int outer, int has_residual)
+{
+	return has_residual ? orow : obl_round8(orow + (outer ? 1 : 0));
+}
+
 size_t obl_join_pkfk_work_bytes(size_t n_left, size_t left_row_size,
 		size_t n_right, size_t right_row_size, size_t key_words)
 {
 	size_t n = n_left + n_right;
 	size_t rsmax = left_row_size > right_row_size ? left_row_size : right_row_size;
+	size_t orow = left_row_size + right_row_size;
 	struct obl_rec_layout l;
 
-	obl_rec_layout_init(&l, key_words + 2, 1, rsmax);
+	obl_rec_layout_init(&l, key_words + 1, 0, rsmax);
 	return obl_arena_cost(n * l.rec_size) +
-		obl_arena_cost(n * (left_row_size + right_row_size)) +
-		5 * obl_arena_cost(n * 4) + obl_arena_cost(8 * (key_words + 1)) +
+		obl_arena_cost(n * obl_round8(orow + 1)) +
+		4 * obl_arena_cost(n * 4) + 2 * obl_arena_cost(8 * (key_words + 1)) +
 		2 * obl_arena_cost(rsmax);
 }
 
-/* Records of one side: [excluded | key | tid | is_real | row].
+/* Records of one side: packed key words, then the row (see the top).
+ * kbuf: kwk words of scratch.
  * Leaks: t->n, sizes, the key specs.  Hides: rows, keys, NULLs, is_real. */
 static void build_side(uint8_t *recs, const struct obl_rec_layout *l,
 		size_t first, const struct obl_table *t,
-		const struct obl_key_spec *keys, size_t nkeys, uint64_t tid)
+		const struct obl_key_spec *keys, size_t nkeys, uint64_t tid,
+		uint64_t *kbuf)
 {
-	size_t kw = l->key_words, i;
+	size_t kwk = l->key_words - 1, i, k;
 
 	for (i = 0; i < t->n; i++) {
 		uint64_t *w = obl_rec_words(recs, l, first + i);
 		const uint8_t *row = t->rows + i * t->row_size;
 		uint32_t real = obl_table_real(t, i), any_null;
+		uint64_t hi;
 
 		OBL_TRACE_READ(OBL_BUF_ROWS, i);
-		any_null = obl_key_spec_encode_row(row, keys, nkeys, w + 1);
-		w[0] = ct_not(real) | any_null;
-		w[kw - 1] = tid;
-		w[kw] = real;
+		any_null = obl_key_spec_encode_row(row, keys, nkeys, kbuf);
+		hi = (uint64_t)(ct_not(real) | any_null) << 63;
+		for (k = 0; k < kwk; k++) {
+			w[k] = hi | kbuf[k] >> 1;
+			hi = kbuf[k] << 63;
+		}
+		w[kwk] = hi | tid << TID_SHIFT | (uint64_t)real << REAL_SHIFT;
 		memcpy(obl_rec_row(recs, l, first + i), row, t->row_size);
+		if (l->rec_size - 8 * l->key_words > t->row_size)
+			memset(obl_rec_row(recs, l, first + i) + t->row_size, 0,
+				l->rec_size - 8 * l->key_words - t->row_size);
 		OBL_TRACE_WRITE(OBL_BUF_RECS, first + i);
 	}
 }
@@ -65,12 +93,14 @@ int obl_join_pkfk(const struct obl_table *left, const struct obl_key_spec *lkeys
 	const struct obl_table *fk = pk_side == OBL_PK_LEFT ? right : left;
 	const struct obl_key_spec *pkk = pk_side == OBL_PK_LEFT ? lkeys : rkeys;
 	const struct obl_key_spec *fkk = pk_side == OBL_PK_LEFT ? rkeys : lkeys;
-	size_t mark = arena->used, kwk, kw, n, rsl, rsr, orow, rsmax, i;
+	size_t mark = arena->used, kwk, kw, kwb, n, rsl, rsr, orow, js, rsmax, i;
 	int outer = kind == OBL_JOIN_LEFT_OUTER;
+	int has_res = residual != NULL && residual->fn != NULL;
+	int flag_in_row;
 	struct obl_rec_layout l;
 	uint8_t *recs, *joined, *pkrow, *zeros;
-	uint32_t *keep, *keep2, *match, *rnull, *rk;
-	uint64_t *cur;
+	uint32_t *keep, *keep2 = NULL, *match, *rnull = NULL, *rk = NULL;
+	uint64_t *cur, *kbuf;
 	uint32_t have = 0, dup = 0;
 
 	if (obl_join_check(left, lkeys, right, rkeys, nkeys) != 0 ||
@@ -79,48 +109,62 @@ int obl_join_pkfk(const struct obl_table *left, const struct obl_key_spec *lkeys
 			(outer && (pk_side != OBL_PK_RIGHT || right_is_null == NULL)))
 		return OBL_ERR_PARAM;
 	kwk = obl_key_spec_words(lkeys, nkeys);
-	kw = kwk + 2;
+	kwb = obl_key_spec_words(rkeys, nkeys);
+	kwb = kwb > kwk ? kwb : kwk;
+	kw = kwk + 1;
 	n = left->n + right->n;
 	rsl = left->row_size;
 	rsr = right->row_size;
 	orow = rsl + rsr;
+	js = joined_stride(orow, outer, has_res);
+	flag_in_row = outer && !has_res;
 	rsmax = rsl > rsr ? rsl : rsr;
-	obl_rec_layout_init(&l, kw, 1, rsmax);
+	obl_rec_layout_init(&l, kw, 0, rsmax);
 
-	recs = obl_arena_alloc(arena, n * l.rec_size);
-	joined = obl_arena_alloc(arena, n * orow);
+	/* recs and joined are written in full before they are read */
+	recs = obl_arena_take(arena, n * l.rec_size);
+	joined = obl_arena_take(arena, n * js);
 	keep = obl_arena_alloc(arena, n * 4);
-	keep2 = obl_arena_alloc(arena, n * 4);
 	match = obl_arena_alloc(arena, n * 4);
-	rnull = obl_arena_alloc(arena, n * 4);
-	rk = obl_arena_alloc(arena, n * 4);
-	cur = obl_arena_alloc(arena, 8 * (kwk + 1));
+	if (outer && !flag_in_row) {
+		keep2 = obl_arena_alloc(arena, n * 4);
+		rnull = obl_arena_alloc(arena, n * 4);
+	}
+	if (has_res)
+		rk = obl_arena_alloc(arena, n * 4);
+	cur = obl_arena_alloc(arena, 8 * kw);
+	kbuf = obl_arena_alloc(arena, 8 * kwb);
 	pkrow = obl_arena_alloc(arena, rsmax);
 	zeros = obl_arena_alloc(arena, rsmax);
-	if (cur == NULL || pkrow == NULL || zeros == NULL || (n > 0 &&
-			(recs == NULL || joined == NULL || keep == NULL ||
-			 keep2 == NULL || match == NULL || rnull == NULL ||
-			 rk == NULL))) {
+	if (cur == NULL || kbuf == NULL || pkrow == NULL || zeros == NULL ||
+			(n > 0 && (recs == NULL || joined == NULL ||
+			 keep == NULL || match == NULL ||
+			 (outer && !flag_in_row && (keep2 == NULL || rnull == NULL)) ||
+			 (has_res && rk == NULL)))) {
 		arena->used = mark;
 		return OBL_ERR_NOMEM;
 	}
 
-	build_side(recs, &l, 0, pk, pkk, nkeys, 0);
-	build_side(recs, &l, pk->n, fk, fkk, nkeys, 1);
+	build_side(recs, &l, 0, pk, pkk, nkeys, 0, kbuf);
+	build_side(recs, &l, pk->n, fk, fkk, nkeys, 1, kbuf);
 	obl_sort_bitonic(recs, n, l.rec_size, kw);
 
 	/* propagate the last primary row (and its key) to the rows after it */
 	for (i = 0; i < n; i++) {
 		const uint64_t *w = obl_rec_words(recs, &l, i);
 		const uint8_t *row = obl_rec_row(recs, &l, i);
-		uint32_t is_pk = ct_u64_eq(w[kw - 1], 0);
-		uint32_t excl = (uint32_t)w[0] & 1u, real = (uint32_t)w[kw] & 1u;
-		uint32_t same = ct_key_eq(cur, w, kwk + 1);
-		uint8_t *j = joined + i * orow;
+		uint32_t is_pk = (uint32_t)(w[kwk] >> TID_SHIFT & 1u) ^ 1u;
+		uint32_t excl = (uint32_t)(w[0] >> 63);
+		uint32_t real = (uint32_t)(w[kwk] >> REAL_SHIFT & 1u);
+		/* equal (excluded, key): every word but the last, and the last
+		 * word's top bit (the key's lowest bit) */
+		uint32_t same = ct_key_eq(cur, w, kwk) &
+			ct_u64_eq(cur[kwk] >> 63, w[kwk] >> 63);
+		uint8_t *j = joined + i * js;
 
 		OBL_TRACE_READ(OBL_BUF_RECS, i);
 		dup |= is_pk & have & same & ct_not(excl);
-		ct_copy(is_pk, cur, w, 8 * (kwk + 1));
+		ct_copy(is_pk, cur, w, 8 * kw);
 		ct_copy(is_pk, pkrow, row, pk->row_size);
 		have = ct_u32_mux(is_pk, ct_not(excl), have);
 		match[i] = ct_not(is_pk) & have & same & ct_not(excl);
@@ -131,11 +175,13 @@ int obl_join_pkfk(const struct obl_table *left, const struct obl_key_spec *lkeys
 			memcpy(j, row, rsl);
 			memcpy(j + rsl, pkrow, rsr);
 		}
+		if (js > orow)
+			memset(j + orow, 0, js - orow);
 		keep[i] = outer ? ct_not(is_pk) & real : match[i];
 		OBL_TRACE_WRITE(OBL_BUF_OUT, i);
 	}
 
-	if (residual != NULL && residual->fn != NULL) {
+	if (has_res) {
 		residual->fn(joined, n, orow, rk, residual->ctx);
 		for (i = 0; i < n; i++) {
 			OBL_TRACE_READ(OBL_BUF_CTL, i);
@@ -144,19 +190,36 @@ int obl_join_pkfk(const struct obl_table *left, const struct obl_key_spec *lkeys
 			OBL_TRACE_WRITE(OBL_BUF_CTL, i);
 		}
 	}
-	for (i = 0; i < n; i++) {
-		rnull[i] = ct_not(match[i]);
-		keep2[i] = keep[i];
-		if (outer)
-			ct_copy(rnull[i], joined + i * orow + rsl, zeros, rsr);
-		OBL_TRACE_WRITE(OBL_BUF_CTL, i);
+	if (outer) {
+		/* unmatched FK rows: right part zero, right_is_null 1 */
+		for (i = 0; i < n; i++) {
+			uint32_t nul = ct_not(match[i]);
+			uint8_t *j = joined + i * js;
+
+			ct_copy(nul, j + rsl, zeros, rsr);
+			if (flag_in_row) {
+				j[orow] = (uint8_t)nul;
+			} else {
+				rnull[i] = nul;
+				keep2[i] = keep[i];
+			}
+			OBL_TRACE_WRITE(OBL_BUF_CTL, i);
+		}
 	}
-	*m = obl_compact(joined, n, orow, keep);
-	(void)obl_compact((uint8_t *)rnull, n, 4, keep2);
-	obl_emit_rows(joined, n, orow, 0, orow, keep, out, out_is_real, cap);
-	if (right_is_null != NULL)
-		for (i = 0; i < cap; i++)
-			right_is_null[i] = i < n ? rnull[i] & keep[i] & (uint32_t)outer : 0;
+	*m = obl_compact(joined, n, js, keep);
+	if (outer && !flag_in_row)
+		(void)obl_compact((uint8_t *)rnull, n, 4, keep2);
+	obl_emit_rows(joined, n, js, 0, orow, keep, out, out_is_real, cap);
+	if (right_is_null != NULL) {
+		for (i = 0; i < cap; i++) {
+			uint32_t nul = 0;
+
+			if (i < n && outer)
+				nul = (flag_in_row ? joined[i * js + orow] :
+					rnull[i]) & keep[i];
+			right_is_null[i] = nul;
+		}
+	}
 	*pk_dup = dup;
 	arena->used = mark;
 	return OBL_OK;

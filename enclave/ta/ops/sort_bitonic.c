@@ -18,7 +18,10 @@
  * (key + 8-byte payload, the common tag-sort shape) two records fit in one
  * AVX2 register and ct_rec16x2_cx compares and swaps two pairs at a time;
  * the last strides (4, 2, 1) of every block merge are done in registers.
- * Other shapes use ct_key_lt + ct_cswap (AVX2 inside ct_cswap for >= 32 bytes).
+ * Records of 32 to 80 bytes with 1 to 3 key words (the operators' record
+ * shapes) compare their keys in AVX2 registers and swap with the resulting
+ * mask (cx_range_vec); other shapes use ct_key_lt + ct_cswap (AVX2 inside
+ * ct_cswap for >= 32 bytes).
  */
 #include "sort_bitonic.h"
 
@@ -88,17 +91,141 @@ static inline __attribute__((always_inline)) void cx_range_body(
 	}
 }
 
+#if defined(__AVX2__)
+/* Compare-exchange records (i + k, j + k) for k < cnt, for records of at
+ * least 32 bytes whose 1 to 3 key words lie in the first 32 bytes: the
+ * keys are compared in vector registers (each word's unsigned verdict via a
+ * sign flip and the signed 64-bit compare, combined lexicographically and
+ * broadcast to every lane), and the swap mask is applied to the 32-byte
+ * head and the rest (32-, 16- and 8-byte pieces) without scalar reloads.
+ * Ascending puts the smaller key at i + k. rec_size (a multiple of 8),
+ * key_words and desc are public and constant per call site.
+ * Leaks: i, j, cnt, rec_size, key_words, desc.  Hides: keys, payloads. */
+static inline __attribute__((always_inline)) void cx_range_vec(
+		uint8_t *recs, size_t rec_size, size_t key_words,
+		size_t i, size_t j, size_t cnt, int desc)
+{
+	const __m256i sign = _mm256_set1_epi64x((long long)0x8000000000000000ull);
+	size_t k, o;
+
+	for (k = 0; k < cnt; k++) {
+		uint8_t *a = recs + (i + k) * rec_size;
+		uint8_t *b = recs + (j + k) * rec_size;
+		__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)a);
+		__m256i y = _mm256_loadu_si256((const __m256i *)(const void *)b);
+		__m256i xs = _mm256_xor_si256(x, sign), ys = _mm256_xor_si256(y, sign);
+		/* gt: lane w of the "first" key above the other's; ascending
+		 * swaps iff a > b, descending iff b > a */
+		__m256i gt = desc ? _mm256_cmpgt_epi64(ys, xs) :
+			_mm256_cmpgt_epi64(xs, ys);
+		__m256i eq = _mm256_cmpeq_epi64(x, y);
+		__m256i mask, t;
+
+		/* lexicographic: gt_0 | (eq_0 & (gt_1 | (eq_1 & gt_2))), each
+		 * word's verdict broadcast to every lane first */
+		if (key_words == 1) {
+			mask = _mm256_permute4x64_epi64(gt, 0x00);
+		} else if (key_words == 2) {
+			mask = _mm256_or_si256(_mm256_permute4x64_epi64(gt, 0x00),
+				_mm256_and_si256(_mm256_permute4x64_epi64(eq, 0x00),
+					_mm256_permute4x64_epi64(gt, 0x55)));
+		} else {
+			__m256i low = _mm256_or_si256(
+				_mm256_permute4x64_epi64(gt, 0x55),
+				_mm256_and_si256(_mm256_permute4x64_epi64(eq, 0x55),
+					_mm256_permute4x64_epi64(gt, 0xaa)));
+
+			mask = _mm256_or_si256(_mm256_permute4x64_epi64(gt, 0x00),
+				_mm256_and_si256(_mm256_permute4x64_epi64(eq, 0x00),
+					low));
+		}
+		t = _mm256_and_si256(_mm256_xor_si256(x, y), mask);
+		_mm256_storeu_si256((__m256i *)(void *)a, _mm256_xor_si256(x, t));
+		_mm256_storeu_si256((__m256i *)(void *)b, _mm256_xor_si256(y, t));
+		for (o = 32; o + 32 <= rec_size; o += 32) {
+			__m256i p = _mm256_loadu_si256((const __m256i *)(const void *)(a + o));
+			__m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(b + o));
+
+			t = _mm256_and_si256(_mm256_xor_si256(p, q), mask);
+			_mm256_storeu_si256((__m256i *)(void *)(a + o), _mm256_xor_si256(p, t));
+			_mm256_storeu_si256((__m256i *)(void *)(b + o), _mm256_xor_si256(q, t));
+		}
+		if (o + 16 <= rec_size) {
+			__m128i m = _mm256_castsi256_si128(mask);
+			__m128i p = _mm_loadu_si128((const __m128i *)(const void *)(a + o));
+			__m128i q = _mm_loadu_si128((const __m128i *)(const void *)(b + o));
+			__m128i u = _mm_and_si128(_mm_xor_si128(p, q), m);
+
+			_mm_storeu_si128((__m128i *)(void *)(a + o), _mm_xor_si128(p, u));
+			_mm_storeu_si128((__m128i *)(void *)(b + o), _mm_xor_si128(q, u));
+			o += 16;
+		}
+		if (o + 8 <= rec_size) {
+			__m128i m = _mm256_castsi256_si128(mask);
+			__m128i p = _mm_loadl_epi64((const __m128i *)(const void *)(a + o));
+			__m128i q = _mm_loadl_epi64((const __m128i *)(const void *)(b + o));
+			__m128i u = _mm_and_si128(_mm_xor_si128(p, q), m);
+
+			_mm_storel_epi64((__m128i *)(void *)(a + o), _mm_xor_si128(p, u));
+			_mm_storel_epi64((__m128i *)(void *)(b + o), _mm_xor_si128(q, u));
+		}
+		TRACE_CX(i + k, j + k);
+	}
+}
+
+#define CX_VEC_BY_SIZE(KW) do {                                            \
+		switch (s->rec_size) {                                     \
+		case 32: cx_range_vec(s->recs, 32, KW, i, j, cnt, desc); return; \
+		case 40: cx_range_vec(s->recs, 40, KW, i, j, cnt, desc); return; \
+		case 48: cx_range_vec(s->recs, 48, KW, i, j, cnt, desc); return; \
+		case 56: cx_range_vec(s->recs, 56, KW, i, j, cnt, desc); return; \
+		case 64: cx_range_vec(s->recs, 64, KW, i, j, cnt, desc); return; \
+		case 72: cx_range_vec(s->recs, 72, KW, i, j, cnt, desc); return; \
+		case 80: cx_range_vec(s->recs, 80, KW, i, j, cnt, desc); return; \
+		default: break;                                             \
+		}                                                           \
+	} while (0)
+#endif /* __AVX2__ */
+
+/* One compare-exchange body per record size for a constant key_words, so
+ * that ct_key_lt and ct_cswap unroll (the common operator shapes: a flag
+ * word and one or two key words, rows of up to 64 bytes).
+ * Leaks: i, j, cnt, shape, desc.  Hides: keys, payloads. */
+#define CX_BY_SIZE(KW) do {                                               \
+		switch (s->rec_size) {                                    \
+		case 24: cx_range_body(s->recs, 24, KW, i, j, cnt, desc); return; \
+		case 32: cx_range_body(s->recs, 32, KW, i, j, cnt, desc); return; \
+		case 40: cx_range_body(s->recs, 40, KW, i, j, cnt, desc); return; \
+		case 48: cx_range_body(s->recs, 48, KW, i, j, cnt, desc); return; \
+		case 56: cx_range_body(s->recs, 56, KW, i, j, cnt, desc); return; \
+		case 64: cx_range_body(s->recs, 64, KW, i, j, cnt, desc); return; \
+		case 72: cx_range_body(s->recs, 72, KW, i, j, cnt, desc); return; \
+		case 80: cx_range_body(s->recs, 80, KW, i, j, cnt, desc); return; \
+		default: cx_range_body(s->recs, s->rec_size, KW, i, j, cnt, desc); \
+			return;                                            \
+		}                                                          \
+	} while (0)
+
 /* Leaks: i, j, cnt, shape, desc.  Hides: keys, payloads. */
 static void cx_range_gen(const struct sorter *s, size_t i, size_t j,
 		size_t cnt, int desc)
 {
-	/* Constant shapes let the compiler unroll ct_cswap fully. */
-	if (s->key_words == 1 && s->rec_size == 32)
-		cx_range_body(s->recs, 32, 1, i, j, cnt, desc);
-	else if (s->key_words == 1 && s->rec_size == 64)
-		cx_range_body(s->recs, 64, 1, i, j, cnt, desc);
-	else if (s->key_words == 1)
-		cx_range_body(s->recs, s->rec_size, 1, i, j, cnt, desc);
+	/* Constant shapes let the compiler unroll ct_key_lt and ct_cswap
+	 * fully; the branches depend only on the public shape. */
+#if defined(__AVX2__)
+	if (s->key_words == 1)
+		CX_VEC_BY_SIZE(1);
+	else if (s->key_words == 2)
+		CX_VEC_BY_SIZE(2);
+	else if (s->key_words == 3)
+		CX_VEC_BY_SIZE(3);
+#endif
+	if (s->key_words == 1)
+		CX_BY_SIZE(1);
+	else if (s->key_words == 2)
+		CX_BY_SIZE(2);
+	else if (s->key_words == 3)
+		CX_BY_SIZE(3);
 	else
 		cx_range_body(s->recs, s->rec_size, s->key_words, i, j, cnt, desc);
 }

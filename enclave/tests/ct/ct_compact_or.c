@@ -34,4 +34,21 @@ void ct_run(void)
 			free(keep);
 		}
 	}
+	/* Past one 128 KiB chunk of the fused small-shift passes. */
+	for (r = 0; r < sizeof(rec_sizes) / sizeof(rec_sizes[0]); r++) {
+		size_t n = 20011, rs = rec_sizes[r], m;
+		uint8_t *recs = ct_alloc(n * rs);
+		uint32_t *keep = ct_alloc(n * sizeof(uint32_t));
+
+		ct_fill(recs, n * rs);
+		for (i = 0; i < n; i++)
+			keep[i] = (uint32_t)(ct_rand() & 1);
+		CT_SECRET(recs, n * rs);
+		CT_SECRET(keep, n * sizeof(uint32_t));
+		m = obl_compact(recs, n, rs, keep);
+		ct_sink(&m, sizeof(m));
+		ct_sink(recs, n * rs);
+		free(recs);
+		free(keep);
+	}
 }

@@ -109,4 +109,9 @@ void test_compact_or(void)
 	for (n = 0; n <= 300; n++)
 		check_one(n, 16, KEEP_RANDOM);
 	check_one(20011, 16, KEEP_RANDOM);
+	/* past one 128 KiB chunk of the fused passes, other record sizes */
+	for (f = 0; f < KEEP_FAMILIES; f++) {
+		check_one(20011, 13, (enum keep_family)f);
+		check_one(20011, 64, (enum keep_family)f);
+	}
 }

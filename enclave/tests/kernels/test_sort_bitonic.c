@@ -102,7 +102,10 @@ static void check_one(size_t n, size_t rec_size, size_t kw, enum family fam)
  * constant-size general path, the rest the fully general one. */
 static const size_t shapes[][2] = {
 	{ 16, 1 }, { 8, 1 }, { 24, 1 }, { 32, 1 }, { 64, 1 }, { 16, 2 }, { 24, 2 },
-	{ 32, 3 }, { 40, 4 }, { 72, 2 }
+	{ 32, 3 }, { 40, 4 }, { 72, 2 },
+	/* the AVX2 key-compare paths of 32..80-byte records, 1..3 key words
+	 * (the PK-FK join's 48-byte records with 2 words among them) */
+	{ 48, 2 }, { 56, 3 }, { 80, 1 }, { 80, 3 }
 };
 
 void test_sort_bitonic(void)
@@ -124,6 +127,7 @@ void test_sort_bitonic(void)
 	/* a larger non-power of two with many duplicates */
 	check_one(20011, 16, 1, FAM_FEW_KEYS);
 	check_one(20011, 32, 2, FAM_TIES_IN_WORD0);
+	check_one(20011, 48, 2, FAM_TIES_IN_WORD0);
 }
 
 /* 0-1 principle: a comparator network sorts every input iff it sorts every

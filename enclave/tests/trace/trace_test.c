@@ -140,6 +140,18 @@ static uint32_t keep_flag(int fam, size_t i)
 	}
 }
 
+static struct trace run_compact(const struct shape *sh, int fam);
+
+/* Compaction of 20 x n records: n = 1000 gives 320 KiB of records, past one
+ * 128 KiB chunk of the fused small-shift passes in compact_or.c. */
+static struct trace run_compact_x20(const struct shape *sh, int fam)
+{
+	struct shape big = *sh;
+
+	big.n = sh->n * 20;
+	return run_compact(&big, fam);
+}
+
 static struct trace run_compact(const struct shape *sh, int fam)
 {
 	uint8_t *recs = xalloc(sh->n * sh->rec_size);
@@ -274,12 +286,14 @@ struct kernel {
 	const char *name;
 	runner run;
 	int is_control;          /* 1: must NOT be trace-equal */
-	size_t widths[5][2];     /* (rec_size, key_words); {0,0} ends */
+	size_t widths[8][2];     /* (rec_size, key_words); {0,0} ends */
 };
 
 static const struct kernel kernels[] = {
-	{ "sort_bitonic", run_sort, 0, { { 16, 1 }, { 24, 2 }, { 32, 1 }, { 64, 1 }, { 0, 0 } } },
+	{ "sort_bitonic", run_sort, 0, { { 16, 1 }, { 24, 2 }, { 32, 1 }, { 64, 1 }, { 48, 2 },
+					   { 80, 3 }, { 0, 0 } } },
 	{ "compact_or", run_compact, 0, { { 16, 0 }, { 13, 0 }, { 0, 0 } } },
+	{ "compact_or_x20", run_compact_x20, 0, { { 16, 0 }, { 0, 0 } } },
 	{ "scan_prefix", run_prefix, 0, { { 8, 0 }, { 0, 0 } } },
 	{ "scan_segmented", run_segmented, 0, { { 8, 0 }, { 0, 0 } } },
 	{ "key_encode_sort", run_key_encode, 0, { { 37, 0 }, { 0, 0 } } },
