@@ -72,7 +72,7 @@ static TEE_Result parse_request(struct op_plan *p, const uint8_t *body,
 				size_t body_len)
 {
 	const struct ts_op_request *r = &p->req;
-	size_t off = 0, nkeys;
+	size_t off = 0, nkeys, i;
 	const uint8_t zero[32] = { 0 };
 
 	if (r->op < TS_OP_FILTER || r->op > TS_OP_DISTINCT ||
@@ -148,6 +148,9 @@ static TEE_Result parse_request(struct op_plan *p, const uint8_t *body,
 	if (body_len < nkeys * TS_OP_KEY_SIZE)
 		return TS_ERROR_BAD_REQUEST;
 	TEE_MemMove(p->keys, body, nkeys * TS_OP_KEY_SIZE);
+	for (i = 0; i < nkeys; i++)	/* the wire says 0 or 1 */
+		if (p->keys[i].nullable > 1)
+			return TS_ERROR_BAD_REQUEST;
 	off = nkeys * TS_OP_KEY_SIZE;
 	if (body_len - off < (size_t)r->agg_count * TS_OP_AGG_SIZE)
 		return TS_ERROR_BAD_REQUEST;

@@ -201,6 +201,8 @@ TEE_Result op_plan_check(struct op_plan *p, const struct op_batch in[2])
 	case TS_OP_JOIN:
 		if (obl_join_check(&lt, p->keys, &rt, p->keys + nk, nk))
 			return TS_ERROR_BAD_REQUEST;
+		/* A nullable key joined to a NOT NULL one: same words. */
+		obl_key_spec_join_align(p->keys, p->keys + nk, nk);
 		if (r->join_kind == TS_JOIN_LEFT_OUTER &&
 		    r->right_null_bits > 8 * in[1].rs)
 			return TS_ERROR_BAD_REQUEST;

@@ -40,7 +40,8 @@ uint32_t fast_key_encode_row(const uint8_t *row,
 			continue;
 		}
 		if (s->nullable) {
-			is_null = (row[s->null_offset] >> s->null_bit) & 1u;
+			is_null = s->nullable == 1 ?
+				(row[s->null_offset] >> s->null_bit) & 1u : 0;
 			out[nw++] = s->nulls_first ? is_null ^ 1u : is_null;
 		}
 		v = fast_load_le(p, w);

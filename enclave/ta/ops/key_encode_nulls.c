@@ -24,10 +24,10 @@ int obl_key_spec_check(const struct obl_key_spec *specs, size_t nspecs,
 
 		if (obl_key_encode_check(&s->col, 1, row_size) != 0)
 			return -1;
-		if (s->nullable > 1 || s->nulls_first > 1 || s->reserved != 0 ||
-				s->null_bit > 7)
+		if (s->nullable > OBL_KEY_NEVER_NULL || s->nulls_first > 1 ||
+				s->reserved != 0 || s->null_bit > 7)
 			return -1;
-		if (s->nullable && (size_t)s->null_offset >= row_size)
+		if (s->nullable == 1 && (size_t)s->null_offset >= row_size)
 			return -1;
 	}
 	return 0;
@@ -61,10 +61,29 @@ int obl_key_spec_joinable(const struct obl_key_spec *a,
 }
 
 /* see key_encode_nulls.h */
+void obl_key_spec_join_align(struct obl_key_spec *a, struct obl_key_spec *b,
+		size_t nspecs)
+{
+	size_t i;
+
+	for (i = 0; i < nspecs; i++) {
+		if (a[i].nullable == 1 && b[i].nullable == 0) {
+			b[i].nullable = OBL_KEY_NEVER_NULL;
+			b[i].nulls_first = a[i].nulls_first;
+		} else if (b[i].nullable == 1 && a[i].nullable == 0) {
+			a[i].nullable = OBL_KEY_NEVER_NULL;
+			a[i].nulls_first = b[i].nulls_first;
+		} else if (a[i].nullable && b[i].nullable) {
+			b[i].nulls_first = a[i].nulls_first;
+		}
+	}
+}
+
+/* see key_encode_nulls.h */
 uint32_t obl_row_null_flag(const uint8_t *row, uint32_t null_offset,
 		uint8_t null_bit, uint8_t nullable)
 {
-	if (!nullable)
+	if (nullable != 1)
 		return 0;
 	return (uint32_t)(row[null_offset] >> null_bit) & 1u;
 }

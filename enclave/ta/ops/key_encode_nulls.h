@@ -33,14 +33,17 @@ struct obl_key_spec {
 	struct obl_key_col col;   /* type, descending, offset, width (key_encode.h) */
 	uint32_t null_offset;     /* byte of the null bitmap holding the flag */
 	uint8_t null_bit;         /* 0..7, 0 = least significant */
-	uint8_t nullable;         /* 0: no null word, the flag is not read */
+	uint8_t nullable;         /* 0: no null word, the flag is not read;
+				   * OBL_KEY_NEVER_NULL: a null word, always
+				   * "not NULL" (set by obl_key_spec_join_align,
+				   * never accepted from a request) */
 	uint8_t nulls_first;      /* 1: NULLS FIRST, 0: NULLS LAST */
 	uint8_t reserved;         /* must be 0 */
 };
 
 /* Check a spec list against a row size (nspecs may be 0: no key). Columns
- * as obl_key_encode_check; nullable, nulls_first 0 or 1; null_bit < 8;
- * null_offset < row_size when nullable. 0 if valid, -1 if not.
+ * as obl_key_encode_check; nullable 0, 1 or OBL_KEY_NEVER_NULL, nulls_first
+ * 0 or 1; null_bit < 8; null_offset < row_size when nullable is 1. 0 if valid, -1 if not.
  * Public parameters only. */
 int obl_key_spec_check(const struct obl_key_spec *specs, size_t nspecs,
 		size_t row_size);
@@ -53,6 +56,16 @@ size_t obl_key_spec_words(const struct obl_key_spec *specs, size_t nspecs);
  * (joins ignore direction; NULL rows never match). 1 if so, else 0. */
 int obl_key_spec_joinable(const struct obl_key_spec *a,
 		const struct obl_key_spec *b, size_t nspecs);
+
+#define OBL_KEY_NEVER_NULL 2
+
+/* Make two checked join key lists encode to the same words: where one
+ * side's column is nullable and the other's is not, the other gets a null
+ * word that always says "not NULL" (OBL_KEY_NEVER_NULL) with the same
+ * NULLS FIRST/LAST, so equal values encode equally on both sides.
+ * Leaks: nothing secret (specs are public).  Hides: nothing. */
+void obl_key_spec_join_align(struct obl_key_spec *a, struct obl_key_spec *b,
+		size_t nspecs);
 
 /*
  * Write the obl_key_spec_words(specs, nspecs) key words of one row to out
