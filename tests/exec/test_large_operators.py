@@ -342,3 +342,72 @@ def test_hypothesis_large_paths(drivers, ka, kb, thr) -> None:  # type: ignore[n
     keys = set(b.rk.dropna().tolist())
     hit = a.k.isin(keys).fillna(False).astype(bool) & a.k.notna()
     same_rows(drv.collect(Join(ta_, tb, "left_anti", [("k", "rk")])), a[~hit])
+
+
+# -- padded output (pad_rows) on the larger-than-heap path ----------------------
+
+from teespark.tee.teespark_ta import OperatorPadOverflowError  # noqa: E402
+
+PADDED = {
+    "filter": (lambda a, b, p: Filter(a, col("v") > 0, pad_rows=p),
+               lambda a, b: a[(a.v > 0).fillna(False).astype(bool)], True),
+    "aggregate": (lambda a, b, p: Aggregate(a, ["k"], [("n", "count_star", None),
+                                                       ("sv", "sum", "v")], pad_rows=p),
+                  lambda a, b: a.groupby("k", dropna=False).agg(
+                      n=("id", "size"), sv=("v", lambda x: x.sum(min_count=1))).reset_index(),
+                  False),
+    "distinct": (lambda a, b, p: Distinct(a, ["k", "s"], pad_rows=p), None, False),
+    "semi": (lambda a, b, p: Join(a, b, "left_semi", [("k", "rk")], pad_rows=p),
+             lambda a, b: a[a.k.isin(set(b.rk.dropna().tolist())).fillna(False)
+                            .astype(bool)], False),
+    "anti": (lambda a, b, p: Join(a, b, "left_anti", [("k", "rk")], pad_rows=p),
+             lambda a, b: a[~a.k.isin(set(b.rk.dropna().tolist())).fillna(False)
+                            .astype(bool)], False),
+    "pkfk": (lambda a, b, p: Join(a, b, "inner", [("k", "rk")], pk_side="right",
+                                  pad_rows=p), lambda a, b: _inner(a, b), False),
+    "pkfk residual": (lambda a, b, p: Join(a, b, "inner", [("k", "rk")], pk_side="right",
+                                           residual=col("w") > 0, pad_rows=p),
+                      lambda a, b: _inner(a, b).query("w > 0"), False),
+    "sort": (lambda a, b, p: Sort(a, [("v", False), "id"], pad_rows=p),
+             lambda a, b: a.sort_values(["v", "id"], ascending=[False, True],
+                                        na_position="last"), True),
+    "union": (lambda a, b, p: Union(a, a, pad_rows=p), lambda a, b: pd.concat([a, a]), False),
+    "outer": (lambda a, b, p: Join(a, b, "left_outer", [("k", "rk")], pk_side="right",
+                                   pad_rows=p), None, False),
+}
+
+
+@pytest.mark.parametrize("name", list(PADDED))
+def test_padded_output(drivers, name) -> None:  # type: ignore[no-untyped-def]
+    plan, ref, ordered = PADDED[name]
+    a = table_a(70, 40, keys=9)
+    b = table_b(9, 41, keys=9, unique=True)
+    big = 160 if name == "union" else 90
+    got, heap = both(drivers, lambda x, y: plan(x, y, big), A(a), B(b))
+    if ref is not None:
+        same_rows(got, ref(a, b), ordered=ordered)
+    if name == "distinct":      # which row represents a group is the operator's choice
+        got, heap = got[["k", "s"]], heap[["k", "s"]]
+        same_rows(got, a[["k", "s"]].drop_duplicates())
+    same_rows(got, heap, ordered=ordered)
+    drv = drivers[0]
+    sa = Scan(drv.load(a, SCHEMA_A, slot=0, key=KEY_A))
+    sb = Scan(drv.load(b, SCHEMA_B, slot=1, key=KEY_B))
+    out = drv.run(plan(sa, sb, big))
+    assert out.padded and out.rows == big              # padded to the bound
+    assert drv.paths[-1] == (type(plan(sa, sb, 1)).__name__, "large")
+    with pytest.raises(OperatorPadOverflowError):      # fewer slots than rows
+        drv.run(plan(sa, sb, max(1, len(got) - 1)))
+    if len(got) > 1:                                   # exactly enough slots
+        assert drv.run(plan(sa, sb, len(got))).rows == len(got)
+
+
+def test_padded_input_still_in_heap_only(drivers) -> None:  # type: ignore[no-untyped-def]
+    drv = drivers[0]
+    a = table_a(50, 42)
+    sa = Scan(drv.load(a, SCHEMA_A, slot=0, key=KEY_A))
+    drv.paths.clear()
+    got = drv.collect(Aggregate(Filter(sa, col("v") > 0, pad_rows=60), [],
+                                [("n", "count_star", None)]))
+    assert got.n.tolist() == [int((a.v > 0).fillna(False).sum())]
+    assert drv.paths == [("Filter", "large"), ("Aggregate", "heap")]

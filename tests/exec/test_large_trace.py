@@ -3,7 +3,8 @@ for two data sets with the same public sizes (row counts, and the counts
 the operator reveals), every TA call the host makes (command, request
 bytes, parameter sizes, returned counts) is identical; a data set whose
 revealed count differs gives a different trace (negative control), so the
-comparison discriminates. The TA's own memory accesses inside each call are
+comparison discriminates. With pad_rows the result size is hidden: data
+sets with different result sizes give one trace. The TA's own memory accesses inside each call are
 checked by `make -C enclave stream-ct` and `cmd-trace`."""
 
 from __future__ import annotations
@@ -122,8 +123,29 @@ CASES = {
                      frame_a([i % 12 for i in range(N)], [0.0] * N),
                      frame_a([1] * 32 + [99] * 64, [0.0] * N),
                      frame_a([1] * 33 + [99] * 63, [0.0] * N)),
+    # Padded outputs hide the result size: different m, one trace.
+    "filter padded": (lambda a, b: Filter(a, col("v") > 0, pad_rows=50),
+                      frame_a(ALL_DIFFERENT, [1.0] * 30 + [-1.0] * 66),
+                      frame_a(ONE_KEY, [-1.0] * 50 + [2.0] * 46),
+                      None),
+    "group by padded": (lambda a, b: Aggregate(a, ["k"], [("n", "count_star", None)],
+                                               pad_rows=40),
+                        frame_a([i % 8 for i in range(N)], [0.0] * N),
+                        frame_a([None if i % 3 else i for i in range(N)], [0.0] * N),
+                        None),
+    "semi join padded": (lambda a, b: Join(a, b, "left_semi", [("k", "rk")], pad_rows=96),
+                         frame_a([i % 24 for i in range(N)], [0.0] * N),
+                         frame_a([1] * 5 + [99] * 91, [0.0] * N),
+                         None),
+    "pk-fk join padded": (lambda a, b: Join(a, b, "inner", [("k", "rk")], pk_side="right",
+                                            pad_rows=100),
+                          frame_a([i % 24 for i in range(N)], [0.0] * N),
+                          frame_a([None] * 90 + [3] * 6, [0.0] * N),
+                          None),
 }
 B_ROWS = {"semi join": (frame_b([i % 12 for i in range(24)]), frame_b([1] * 12 + [2] * 12)),
+          "semi join padded": (frame_b([i % 12 for i in range(24)]),
+                               frame_b([1] * 12 + [2] * 12)),
           "pk-fk join": (frame_b(list(range(24))), frame_b(list(range(24)))),
           "general join": (frame_b([i % 6 for i in range(16)]),
                            frame_b([1] * 4 + [None] * 12))}

@@ -56,6 +56,7 @@ from teespark.exec.setops import check_union
 from teespark.exec.sort_limit import distinct_keys, sort_keys
 from teespark.exec import large_operators as L
 from teespark.exec.large_ops import Final, LargePlan, Part
+from teespark.exec.large_padded import pad_public
 from teespark.format.row_codec import decode_rows, encode_rows
 from teespark.format.schema import Schema
 from teespark.ir import Expr
@@ -210,7 +211,7 @@ class LocalDriver:
             raise ValueError("large must be 'auto', 'never' or 'always'")
         self.large = large
         self._heap_bytes: int | None = None
-        #: Per run(): which path each Sort/Aggregate/Join node took, in
+        #: Per run(): which path each operator node took, in
         #: execution order ("heap" or "large"); public, for tests and logs.
         self.paths: list[tuple[str, str]] = []
         self.ta = ta
@@ -255,8 +256,9 @@ class LocalDriver:
     def run(self, node: Node, *, out_slot: int | None = None) -> EncTable:
         """Run ``node`` (and its children); the result stays encrypted.
 
-        Sort, Aggregate and Join nodes choose between the in-heap operator
-        (one RUN_OPERATOR call) and the larger-than-heap path:
+        Every node chooses between the in-heap operator (one RUN_OPERATOR
+        call) and the larger-than-heap path (``large="auto"``; ``"never"``
+        and ``"always"`` force one):
 
         1. if the input's plaintext bytes (row count x row size, summed over
            the inputs, twice for a Sort, which holds input and output) exceed
@@ -273,25 +275,19 @@ class LocalDriver:
         trace shows the failed RUN_OPERATOR call; it is the same for every
         input of that shape.)
 
-        The larger-than-heap paths (always oblivious, in either mode):
+        The larger-than-heap paths (:mod:`teespark.exec.large_operators`,
+        always oblivious, in either mode) are pipelines of STREAM passes
+        and external sorts holding one block or two runs in the TA heap at
+        a time; they give the in-heap operator's output layout and reveal
+        the same output size (docs/LEAKAGE.md, "Larger than the heap"),
+        padded outputs included (:mod:`teespark.exec.large_padded`).
 
-        - Sort without a limit: :func:`external_sort` (same rows, same
-          schema hash, keys in the same order; ties in an order of their
-          own, as the in-heap sort);
-        - Aggregate: :func:`aggregate_large` with ``reveal=True`` (groups in
-          ascending key order, the number of groups m revealed as in-heap
-          with ``pad_rows=0``), then the in-heap operator's projection as one
-          RUN_OPERATOR PROJECT over the m raw rows;
-        - PK-FK inner Join: :func:`join_pkfk_large` (the join size m
-          revealed, as in-heap), then the projection to ``left columns +
-          right columns`` as one RUN_OPERATOR PROJECT over the m raw rows.
-
-        Supported only with: an unpadded input, ``pad_rows=0``, non-nullable
-        sort, group and join keys (the streaming pipelines do not order by
-        NULL flags), no COUNT(DISTINCT), no join residual; the aggregate's
-        and the join's m result rows must fit the heap for the projection.
-        Otherwise a node that does not fit raises :class:`HeapTooSmallError`
-        naming the operator, the reason and what to do.
+        Not available larger than the heap: padded inputs, ``pad_rows`` on
+        many-to-many and on left outer joins without unique right keys,
+        COUNT(DISTINCT) of more than one column, residuals on non-inner
+        joins, more than 8 streamed key columns. Such a node that does not
+        fit raises :class:`HeapTooSmallError` naming the operator, the
+        reason and what to do.
         """
         if isinstance(node, Scan):
             return node.table
@@ -402,8 +398,6 @@ class LocalDriver:
     @staticmethod
     def _no_large_path(node: Node, inputs: list[EncTable]) -> str | None:
         """Why ``node`` cannot take the larger-than-heap path (None: it can)."""
-        if node.pad_rows:
-            return "pad_rows is not supported there (drop pad_rows)"
         if any(t.padded for t in inputs):
             return "its input is a padded table (drop pad_rows on the child node)"
         s0 = inputs[0].schema
@@ -431,6 +425,12 @@ class LocalDriver:
             if node.residual is not None and node.kind != "inner":
                 return (f"a residual condition on a {node.kind} join is in-heap only "
                         "(it is part of the join condition there)")
+            if node.pad_rows and node.kind == "inner" and node.pk_side is None:
+                return ("pad_rows on a many-to-many join is in-heap only (the expansion "
+                        "reveals the join size; set pk_side if one side's keys are unique)")
+            if node.pad_rows and node.kind in ("left_outer", "left") and \
+                    node.pk_side != "right":
+                return "pad_rows on this left outer join is in-heap only (use pk_side='right')"
             bad = [a for a, _b in node.on if s0.column(a).nullable] + \
                 [b for _a, b in node.on if inputs[1].schema.column(b).nullable]
             if len(node.on) * (2 if bad else 1) > c.TS_STREAM_MAX_COPIES:
@@ -455,38 +455,44 @@ class LocalDriver:
         self.paths.append((type(node).__name__, "large"))
         lp = LargePlan(self.ta, work_slot=self.query_slot, job_id=self._table_id(),
                        rows_per_block=self.large_rows_per_block)
-        final = Final(slot, req.out_table_id, req.out_table_version, out_schema.hash(),
+        pad = node.pad_rows
+        final = Final(slot, req.out_table_id, req.out_table_version,
+                      padded_hash(out_schema) if pad else out_schema.hash(),
                       self.rows_per_block)
+        public = None if pad else final     # padded: pad_public's final step
         parts = [Part(t.descriptor, t.blocks, t.rows, t.schema.row_size, t.slot)
                  for t in inputs]
         s0 = inputs[0].schema
         p0 = parts[0]
         if isinstance(node, Filter):
             assert req.predicate is not None
-            r = L.filter_rows(lp, p0, req.predicate, final)
+            r = L.filter_rows(lp, p0, req.predicate, final, pad=pad, layout=s0,
+                              out=out_schema)
         elif isinstance(node, Project):
-            r = L.project(lp, p0, req.projections, out_schema.row_size, final)
+            r = L.project(lp, p0, req.projections, out_schema.row_size, public)
         elif isinstance(node, Limit):
-            r = L.limit(lp, p0, node.n, final)
+            r = L.limit(lp, p0, node.n, public)
         elif isinstance(node, Union):
-            r = L.union_all(lp, p0, parts[1], final)
+            r = L.union_all(lp, p0, parts[1], public)
         elif isinstance(node, Sort):
             names = [k if isinstance(k, str) else k[0] for k in node.keys]
-            r = L.sort(lp, p0, s0, list(zip(names, req.keys)), node.limit, final)
+            r = L.sort(lp, p0, s0, list(zip(names, req.keys)), node.limit, public)
         elif isinstance(node, Distinct):
             names = list(node.columns) if node.columns else s0.names
-            r = L.distinct(lp, p0, s0, list(zip(names, req.keys)), final)
+            r = L.distinct(lp, p0, s0, list(zip(names, req.keys)), final, pad=pad)
         elif isinstance(node, Aggregate):
             r = L.aggregate(lp, p0, s0, node.groups, node.aggs, req.keys, final,
-                            out_schema.row_size)
+                            out_schema.row_size, pad=pad)
         else:
             assert isinstance(node, Join)
             left = L.JoinSide(p0, s0, [(a, k) for (a, _b), k in zip(node.on, req.keys)])
             right = L.JoinSide(parts[1], inputs[1].schema,
                                [(b, k) for (_a, b), k in zip(node.on, req.right_keys)])
             r = L.join(lp, left, right, node.kind, node.pk_side, node.residual, out_schema,
-                       final)
-        return EncTable(out_schema, r.descriptor, r.blocks, slot, r.rows, False)
+                       final, pad=pad)
+        if pad and isinstance(node, (Project, Limit, Union, Sort)):
+            r = pad_public(lp, r, pad, out_schema, final)
+        return EncTable(out_schema, r.descriptor, r.blocks, slot, r.rows, bool(pad))
 
     def _estimate(self, req: OpRequest, inputs: list[EncTable]) -> int:
         """Output bytes from public sizes (exact when padded)."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from teespark.exec._common import RawLayout, shifted
 from teespark.exec.aggregate import plan_aggregate
 from teespark.exec.filter_project import compile_predicate, identity_projection
+from teespark.exec.large_padded import pad_public, padded_tail
 from teespark.exec.large_ops import (
     FLAG_WORD,
     Final,
@@ -112,26 +113,35 @@ def _join_keys_nulls_last(keys: Sequence[tuple[str, OpKey]]) -> list[tuple[str, 
 # -- one-input operators --------------------------------------------------
 
 
-def filter_rows(lp: LargePlan, p: Part, predicate: bytes, final: Final | None) -> Part:
-    """Flag each row (MAP with its position), then compact, keeping order."""
+def filter_rows(lp: LargePlan, p: Part, predicate: bytes, final: Final | None, *,
+                pad: int = 0, layout: Layout | None = None, out: Schema | None = None
+                ) -> Part:
+    """Flag each row (MAP with its position), then compact, keeping order
+    (``pad``: to ``pad`` rows of ``out``, whose columns ``layout`` has)."""
     rs = p.row_size
     m_, m = lp.map(p, 16 + rs, predicate=predicate, flag=True, seq_offset=8,
-                   copy_offset=16, reveal=True)
+                   copy_offset=16, reveal=not pad)
+    if pad:
+        assert layout is not None and out is not None and final is not None
+        return padded_tail(lp, m_, pad, then=[SortKey("uint", 8, 8)],
+                           cols=shifted(layout, 16),
+                           make_projs=lambda lay: identity_projection(lay, out), out=out,
+                           final=final)
     return lp.compact(m_, m, skip=16, row_size=rs, then=[SortKey("uint", 8, 8)],
                       final=final)
 
 
 def project(lp: LargePlan, p: Part, projs: Sequence[OpProj], out_row_size: int,
-            final: Final) -> Part:
+            final: Final | None) -> Part:
     return lp.map(p, out_row_size, projections=projs, final=final)[0]
 
 
-def limit(lp: LargePlan, p: Part, n: int, final: Final) -> Part:
+def limit(lp: LargePlan, p: Part, n: int, final: Final | None) -> Part:
     return lp.limit(p, n, final=final)
 
 
 def sort(lp: LargePlan, p: Part, layout: Layout, keys: Sequence[tuple[str, OpKey]],
-         top: int, final: Final) -> Part:
+         top: int, final: Final | None) -> Part:
     """ORDER BY (NULLS FIRST / LAST as the keys say), optionally LIMIT top."""
     nz = normalize_keys(lp, p, layout, keys)
     if nz.prefix == 0 and not top:
@@ -140,27 +150,31 @@ def sort(lp: LargePlan, p: Part, layout: Layout, keys: Sequence[tuple[str, OpKey
     return lp.limit(s, top or p.rows, skip=nz.prefix, row_size=p.row_size, final=final)
 
 
-def union_all(lp: LargePlan, a: Part, b: Part, final: Final) -> Part:
+def union_all(lp: LargePlan, a: Part, b: Part, final: Final | None) -> Part:
     if a.row_size != b.row_size:
         raise ValueError("UNION ALL: the inputs' rows differ in size")
     return lp.widen(a, b, out_row_size=a.row_size, final=final)
 
 
-def distinct(lp: LargePlan, p: Part, layout: Layout, keys: Sequence[tuple[str, OpKey]],
-             final: Final) -> Part:
+def distinct(lp: LargePlan, p: Part, layout: Schema, keys: Sequence[tuple[str, OpKey]],
+             final: Final, *, pad: int = 0) -> Part:
     """One row per distinct key combination (the group's last row)."""
     nz = normalize_keys(lp, p, layout, keys)
     s = lp.sort(nz.part, nz.sort_keys)
-    a, m = lp.aggregate(s, nz.group_keys, [])
+    a, m = lp.aggregate(s, nz.group_keys, [], reveal=not pad)
     then = [SortKey(k.type, FLAG_WORD + k.offset, k.width, descending=k.descending)
             for k in nz.sort_keys][:c.TS_MAX_SORT_KEYS - 1]
+    if pad:
+        return padded_tail(lp, a, pad, then=then, cols=shifted(layout, FLAG_WORD + nz.prefix),
+                           make_projs=lambda lay: identity_projection(lay, layout),
+                           out=layout, final=final)
     return lp.compact(a, m, skip=FLAG_WORD + nz.prefix, row_size=p.row_size, then=then,
                       final=final)
 
 
 def aggregate(lp: LargePlan, p: Part, schema: Schema, groups: Sequence[str],
               aggs: Sequence[tuple[str, str, str | None]], keys: Sequence[OpKey],
-              final: Final, out_row_size: int) -> Part:
+              final: Final, out_row_size: int, *, pad: int = 0) -> Part:
     """GROUP BY (or a global aggregate) with at most one COUNT(DISTINCT) column."""
     nz = normalize_keys(lp, p, schema, list(zip(groups, keys)))
     raw = RawLayout(shifted(schema, nz.prefix), nz.prefix + p.row_size)
@@ -176,10 +190,18 @@ def aggregate(lp: LargePlan, p: Part, schema: Schema, groups: Sequence[str],
         d = next(s for s in specs if s.fn == c.TS_AGG_COUNT_DISTINCT)
         order.append(SortKey(d.type, lay.offset, d.width))
     s = lp.sort(nz.part, order) if order else nz.part
-    a, m = lp.aggregate(s, nz.group_keys, [stream_agg(x) for x in specs])
+    a, m = lp.aggregate(s, nz.group_keys, [stream_agg(x) for x in specs], reveal=not pad)
     orow = agg_out_row_size(s.row_size, len(specs))
     then = [SortKey(k.type, FLAG_WORD + k.offset, k.width)
             for k in nz.sort_keys][:c.TS_MAX_SORT_KEYS - 1]
+    if pad:
+        # The raw row sits 16 bytes in (two flag words); 16 keeps the
+        # aggregate layout's 8-byte alignment, so plan_aggregate applies.
+        sh = 2 * FLAG_WORD + nz.prefix
+        return padded_tail(lp, a, pad, then=then, cols=(),
+                           make_projs=lambda _lay: plan_aggregate(
+                               RawLayout(shifted(schema, sh), sh + p.row_size),  # type: ignore[arg-type]
+                               groups, aggs)[2], out=out, final=final)
     r = lp.compact(a, m, skip=FLAG_WORD, row_size=orow, then=then)
     return lp.map(r, out_row_size, projections=projs, final=final)[0]
 
@@ -237,12 +259,18 @@ def _union(lp: LargePlan, lookup: JoinSide, probe: JoinSide, *, ann: int = 0
 
 
 def semi_anti(lp: LargePlan, left: JoinSide, right: JoinSide, anti: bool,
-              final: Final | None) -> Part:
+              final: Final | None, *, pad: int = 0) -> Part:
     """LEFT SEMI / LEFT ANTI join: the left rows with (without) a match."""
     u, keys, order, _lo, po, _pl, pp = _union(lp, right, left)
     s = lp.sort(u, order)
     j, m = lp.join(s, keys, variant=c.TS_STREAM_JOIN_ANTI if anti else c.TS_STREAM_JOIN_SEMI,
-                   side_offset=0)
+                   side_offset=0, reveal=not pad)
+    if pad:
+        assert final is not None
+        return padded_tail(lp, j, pad, then=(),
+                           cols=shifted(left.schema, FLAG_WORD + po + pp),
+                           make_projs=lambda lay: identity_projection(lay, left.schema),
+                           out=left.schema, final=final)
     return lp.compact(j, m, skip=FLAG_WORD + po + pp, row_size=left.part.row_size,
                       final=final)
 
@@ -255,6 +283,26 @@ def _pair_layout(first: JoinSide, first_at: int, second: JoinSide, second_at: in
         cols2 = [ColumnLayout(x.index, x.name, x.type, True, x.offset, x.width)
                  for x in cols2]
     return cols + cols2
+
+
+def pkfk_inner_padded(lp: LargePlan, pk: JoinSide, fk: JoinSide, residual: Expr | None,
+                      out: Schema, pad: int, final: Final) -> Part:
+    """PK-FK inner join padded to ``pad`` rows: m stays hidden, also with a
+    residual (its predicate ANDed with the join's flag in one MAP)."""
+    u, keys, order, lo, po, pl, pp = _union(lp, pk, fk)
+    s = lp.sort(u, order)
+    j, _ = lp.join(s, keys, variant=c.TS_STREAM_JOIN_INNER, side_offset=0, pk_offset=lo,
+                   pk_size=po - lo, reveal=False)
+    cols = _pair_layout(pk, FLAG_WORD + lo + pl, fk, FLAG_WORD + po + pp)
+    if residual is not None:
+        lay = RawLayout([ColumnLayout(0, "__real", "bool", False, 0, 1)] + cols, j.row_size)
+        pred = compile_predicate(col("__real") & residual, lay)
+        j, _ = lp.map(j, FLAG_WORD + j.row_size, predicate=pred, flag=True,
+                      copy_offset=FLAG_WORD)
+        cols = shifted(RawLayout(cols, j.row_size), FLAG_WORD)
+    return padded_tail(lp, j, pad, then=(), cols=cols,
+                       make_projs=lambda lay: identity_projection(lay, out), out=out,
+                       final=final)
 
 
 def pkfk_inner(lp: LargePlan, pk: JoinSide, fk: JoinSide) -> tuple[Part, RawLayout]:
@@ -303,12 +351,20 @@ def general_inner(lp: LargePlan, left: JoinSide, right: JoinSide) -> tuple[Part,
 
 
 def join(lp: LargePlan, left: JoinSide, right: JoinSide, kind: str, pk_side: str | None,
-         residual: Expr | None, out: Schema, final: Final) -> Part:
+         residual: Expr | None, out: Schema, final: Final, *, pad: int = 0) -> Part:
     """Inner, left outer, left semi and left anti equi-joins; ``pk_side``
-    (unique keys on that side) takes the cheaper PK-FK pipeline."""
+    (unique keys on that side) takes the cheaper PK-FK pipeline. ``pad``:
+    PK-FK inner, semi and anti joins hide m; the left outer join with
+    unique right keys has a public size (the left rows) and is padded to
+    ``pad``; the others are refused by the driver."""
     if kind in ("left_semi", "semi", "left_anti", "anti"):
-        return semi_anti(lp, left, right, kind in ("left_anti", "anti"), final)
+        return semi_anti(lp, left, right, kind in ("left_anti", "anti"), final, pad=pad)
     outer = kind in ("left_outer", "left")
+    if pad and kind == "inner" and pk_side is not None:
+        pk, fk = (left, right) if pk_side == "left" else (right, left)
+        return pkfk_inner_padded(lp, pk, fk, residual, out, pad, final)
+    if pad and not (outer and pk_side == "right"):
+        raise ValueError("padded output of this join is in-heap only")
     if kind == "inner" or (outer and pk_side != "right"):
         if pk_side is None:
             r, raw = general_inner(lp, left, right)
@@ -344,6 +400,8 @@ def join(lp: LargePlan, left: JoinSide, right: JoinSide, kind: str, pk_side: str
         if lay.name.casefold() not in left_names:
             e = if_(col("__matched"), e, null(lay.type))
         projs.append(_proj(e, raw, lay.offset, lay.index if lay.nullable else None))
+    if pad:
+        return pad_public(lp, lp.map(r, out.row_size, projections=projs)[0], pad, out, final)
     return lp.map(r, out.row_size, projections=projs, final=final)[0]
 
 

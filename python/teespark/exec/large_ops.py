@@ -199,29 +199,32 @@ class LargePlan:
         rows = p0.rows + p1.rows
         return self._stream(req, [p0, p1], rows, out_row_size, rpb, slot)[0]
 
-    def aggregate(self, p: Part, keys: Sequence[StreamKey], aggs: Sequence[StreamAgg]
-                  ) -> tuple[Part, int]:
+    def aggregate(self, p: Part, keys: Sequence[StreamKey], aggs: Sequence[StreamAgg],
+                  reveal: bool = True) -> tuple[Part, int]:
         """STREAM AGGREGATE over input sorted by ``keys``: [flag word | agg
-        row] per input row; returns the table and the group count m."""
+        row] per input row; returns the table and (``reveal``) the group
+        count m."""
         orow = FLAG_WORD + agg_out_row_size(p.row_size, len(aggs))
         tid, ver, sh, slot, _rpb_ = self._ids("agg", None, orow)
         req = StreamRequest(mode=c.TS_STREAM_AGGREGATE, out_table_id=tid,
                             out_table_version=ver, out_schema_hash=sh, in0_key_slot=p.slot,
-                            out_key_slot=slot, reveal=True, keys=tuple(keys),
+                            out_key_slot=slot, reveal=reveal, keys=tuple(keys),
                             aggs=tuple(aggs))
         d = parse_table_descriptor(p.descriptor)
         return self._stream(req, [p], p.rows, orow, d.rows_per_block, slot)
 
     def join(self, p: Part, keys: Sequence[StreamKey], *, variant: int, side_offset: int,
-             pk_offset: int = 0, pk_size: int = 0) -> tuple[Part, int]:
+             pk_offset: int = 0, pk_size: int = 0, reveal: bool = True) -> tuple[Part, int]:
         """STREAM JOIN_PKFK over a union sorted by (keys, side): [flag word |
-        row] per input row; returns the table and the real row count."""
+        row] per input row; returns the table and (``reveal``) the real row
+        count."""
         orow = FLAG_WORD + p.row_size
         tid, ver, sh, slot, _rpb_ = self._ids("join", None, orow)
         req = StreamRequest(mode=c.TS_STREAM_JOIN_PKFK, out_table_id=tid,
                             out_table_version=ver, out_schema_hash=sh, in0_key_slot=p.slot,
                             out_key_slot=slot, side_offset=side_offset, pk_offset=pk_offset,
-                            pk_size=pk_size, reveal=True, keys=tuple(keys), variant=variant)
+                            pk_size=pk_size, reveal=reveal, keys=tuple(keys),
+                            variant=variant)
         d = parse_table_descriptor(p.descriptor)
         return self._stream(req, [p], p.rows, orow, d.rows_per_block, slot)
 
