@@ -1,10 +1,10 @@
 """Bounded memory: every operator at an 8 MiB TA heap over more than 80 MiB
 of input (issue: TA_DATA_SIZE = 8 MiB, inputs at least 10x that). The
 driver picks the larger-than-heap path itself (large="auto"); results are
-checked against pandas. Sort, GROUP BY and the PK-FK join at this size are
-in test_streaming.py and test_external_sort.py; here: filter, project,
-limit, top-k, union all, distinct, left semi / anti and the many-to-many
-join."""
+checked against pandas: filter, project, limit, top-k, union all,
+distinct, GROUP BY with COUNT(DISTINCT), the PK-FK join, left semi / anti
+and the many-to-many join (the external sort alone: test_external_sort.py,
+the streaming functions alone: test_streaming.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from exec_helpers import open_ta
-from teespark.exec import (Distinct, Filter, Join, Limit, LocalDriver, Project, Scan, Sort,
+from teespark.exec import (Aggregate, Distinct, Filter, Join, Limit, LocalDriver, Project, Scan, Sort,
                            Union)
 from teespark.format.schema import Schema
 from teespark.ir import col
@@ -27,7 +27,8 @@ KEY_T, KEY_B = bytes(range(32)), bytes(range(32, 64))
 SCHEMA_T = Schema.from_spec("id:int64 not null, k:int64 not null, g:int32 not null, "
                             "v:float64, s:string(35)")
 SCHEMA_B = Schema.from_spec("bk:int64 not null, tag:int32 not null")
-N, N_B, K_RANGE = 1_320_000, 3_000, 2_000_000
+SCHEMA_P = Schema.from_spec("pk:int64 not null, name:string(8)")
+N, N_B, N_P, K_RANGE = 1_320_000, 3_000, 100_000, 2_000_000
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +44,13 @@ def frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     b = pd.DataFrame({"bk": rng.integers(0, K_RANGE, N_B).astype(np.int64),   # repeats
                       "tag": rng.integers(0, 5, N_B).astype(np.int32)})
     return t, b
+
+
+@pytest.fixture(scope="module")
+def pk_frame() -> pd.DataFrame:
+    rng = np.random.default_rng(81)
+    return pd.DataFrame({"pk": rng.permutation(K_RANGE)[:N_P].astype(np.int64),
+                         "name": np.array([f"p{i % 977}" for i in range(N_P)], dtype=object)})
 
 
 @pytest.fixture(scope="module")
@@ -113,3 +121,19 @@ def test_many_to_many_join(env, frames) -> None:  # type: ignore[no-untyped-def]
     g = sorted(zip(got.id.tolist(), got.tag.tolist()))
     w = sorted(zip(want.id.tolist(), want.tag.tolist()))
     assert g == w
+
+
+def test_group_by_and_pkfk_join(env, frames, pk_frame) -> None:  # type: ignore[no-untyped-def]
+    drv, t, _b = env
+    df = frames[0]
+    got = run(drv, Aggregate(t, ["g"], [("n", "count_star", None), ("sv", "sum", "v"),
+                                        ("ds", "count_distinct", "s")]), "group by")
+    want = df.groupby("g").agg(n=("id", "size"), sv=("v", "sum"), ds=("s", "nunique"))
+    assert got.g.tolist() == want.index.tolist()
+    assert got.n.tolist() == want.n.tolist() and got.ds.tolist() == want.ds.tolist()
+    assert np.allclose(got.sv.astype(float), want.sv.astype(float))
+    p = Scan(drv.load(pk_frame, SCHEMA_P, slot=2, key=KEY_B))
+    got = run(drv, Join(t, p, "inner", [("k", "pk")], pk_side="right"), "PK-FK join")
+    want = df.merge(pk_frame, left_on="k", right_on="pk")
+    assert sorted(zip(got.id.tolist(), got.name.tolist())) == \
+        sorted(zip(want.id.tolist(), want.name.tolist()))
