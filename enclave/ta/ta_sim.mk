@@ -245,7 +245,7 @@ $(TA_LEAKY_XSORT_OBJ): ta/cmd/cmd_merge_split.c
 		-MMD -MP -c -o $@ $<
 
 TA_LEAKY_XSORT_OBJS := $(filter-out $(TA_OBJ)/cmd/cmd_merge_split.o,\
-	$(TA_INPROC_OBJS)) $(TA_LEAKY_XSORT_OBJ)
+	$(TA_INPROC_OBJS)) $(TA_LEAKY_XSORT_OBJ) $(TA_TEST_OBJ)/cmd_leaky.o
 
 $(TA_CT_XSORT_LEAKY): $(TA_TEST_OBJ)/ct_xsort_harness.o $(TA_LEAKY_XSORT_OBJS) \
 		$(SIM_INTERNAL_LIB)
@@ -314,7 +314,8 @@ $(TA_LEAKY_STREAM_MAP_OBJ): ta/cmd/cmd_stream_map.c
 
 TA_LEAKY_STREAM_OBJS := $(filter-out $(TA_OBJ)/cmd/cmd_stream.o \
 	$(TA_OBJ)/cmd/cmd_stream_map.o,$(TA_INPROC_OBJS)) \
-	$(TA_LEAKY_STREAM_OBJ) $(TA_LEAKY_STREAM_MAP_OBJ)
+	$(TA_LEAKY_STREAM_OBJ) $(TA_LEAKY_STREAM_MAP_OBJ) \
+	$(TA_TEST_OBJ)/cmd_leaky.o
 
 $(TA_CT_STREAM_LEAKY): $(TA_TEST_OBJ)/ct_stream_harness.o \
 		$(TA_LEAKY_STREAM_OBJS) $(SIM_INTERNAL_LIB)

@@ -40,50 +40,7 @@
 #define U_RS 56		/* side | 7 | key | PK row | FK row (WIDEN layout) */
 #define RPB 25
 
-/* NOT constant-time: the negative control. Returns at the first differing
- * word. */
-uint32_t stream_key_eq_leaky(const uint64_t *a, const uint64_t *b,
-			     size_t words);
-uint32_t stream_key_eq_leaky(const uint64_t *a, const uint64_t *b,
-			     size_t words)
-{
-	size_t i;
-
-	for (i = 0; i < words; i++)
-		if (a[i] != b[i])	/* secret branch */
-			return 0;
-	return 1;
-}
-
-/* The TA's MAP output path (cmd_stream_internal.h), for the leaky emit. */
-struct stream_state;
-TEE_Result stream_out_masked(struct stream_state *st, uint32_t ctl,
-			     const uint8_t *row);
-TEE_Result stream_map_emit_leaky(struct stream_state *st, uint32_t ctl,
-				 const uint8_t *row);
-
-/* NOT constant-time: the MAP negative control. Branches on whether the
- * row passed the predicate. */
-TEE_Result stream_map_emit_leaky(struct stream_state *st, uint32_t ctl,
-				 const uint8_t *row)
-{
-	if (ctl)	/* secret branch */
-		return stream_out_masked(st, 1, row);
-	return stream_out_masked(st, 0, row);
-}
-
-static uint64_t ld64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static void st64(uint8_t *p, uint64_t v)
-{
-	memcpy(p, &v, 8);
-}
+/* The negative control's leaky key comparison and MAP emit: cmd_leaky.c. */
 
 static uint8_t out_buf[4u << 20];
 static uint8_t got[1u << 20];

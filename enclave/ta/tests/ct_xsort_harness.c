@@ -33,38 +33,7 @@
 #define CHUNK_BLOCKS 2
 #define RUN_ROWS 64	/* 5 runs, 60 real rows each */
 
-/* NOT constant-time: the negative control. Merges recs[0..r) and
- * recs[r..2r) with a data-dependent branch per output record. */
-void xsort_merge_runs_leaky(uint8_t *recs, size_t r, size_t rec_size,
-			    size_t key_words);
-void xsort_merge_runs_leaky(uint8_t *recs, size_t r, size_t rec_size,
-			    size_t key_words)
-{
-	uint8_t *tmp = malloc(2 * r * rec_size);
-	size_t a = 0, b = r, o = 0, w;
-
-	while (o < 2 * r) {
-		int take_a = b >= 2 * r;
-
-		if (a < r && b < 2 * r) {
-			const uint64_t *ka = (const uint64_t *)(const void *)(recs + a * rec_size);
-			const uint64_t *kb = (const uint64_t *)(const void *)(recs + b * rec_size);
-
-			take_a = 1;
-			for (w = 0; w < key_words; w++) {
-				if (ka[w] != kb[w]) {	/* secret branch */
-					take_a = ka[w] < kb[w];
-					break;
-				}
-			}
-		}
-		memcpy(tmp + o * rec_size, recs + (take_a ? a++ : b++) * rec_size,
-		       rec_size);
-		o++;
-	}
-	memcpy(recs, tmp, 2 * r * rec_size);
-	free(tmp);
-}
+/* The negative control's branchy merge: cmd_leaky.c. */
 
 static TEE_Result call(void *s, uint32_t cmd, uint32_t types, void *in,
 		       size_t in_len, void *out, size_t *out_len, uint32_t a,

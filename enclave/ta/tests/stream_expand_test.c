@@ -20,19 +20,6 @@
 
 static uint8_t key_in[32], key_out[32];
 
-static uint64_t ld64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static void st64(uint8_t *p, uint64_t v)
-{
-	memcpy(p, &v, 8);
-}
-
 static void *session_with_keys(void)
 {
 	void *s = th_open_session();

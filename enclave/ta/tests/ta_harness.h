@@ -8,6 +8,7 @@
 #ifndef TEESPARK_TA_HARNESS_H
 #define TEESPARK_TA_HARNESS_H
 
+#include <string.h>
 #include <tee_internal_api.h>
 
 #include "ta_testlib.h"
@@ -33,5 +34,19 @@ TEE_Result th_register(void *sess, const struct ts_table_descriptor *d,
 TEE_Result th_register_table(void *sess, const uint8_t key[32],
 			     const struct th_table *t, uint32_t n_rows,
 			     uint32_t rows_per_block, uint32_t slot);
+
+/* Little-endian 64-bit load and store at any alignment (test rows). */
+static inline uint64_t ld64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline void st64(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
 
 #endif /* TEESPARK_TA_HARNESS_H */

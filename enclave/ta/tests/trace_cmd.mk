@@ -43,7 +43,7 @@ TRACE_CMD_LEAKY_OBJS := $(filter-out $(TA_OBJ)/cmd/cmd_merge_split.o \
 	$(TA_OBJ)/cmd/cmd_stream.o $(TA_OBJ)/cmd/cmd_stream_map.o \
 	$(TA_OBJ)/cmd/cmd_stream_expand.o,$(TA_INPROC_OBJS)) \
 	$(TA_LEAKY_XSORT_OBJ) $(TA_LEAKY_STREAM_OBJ) \
-	$(TA_LEAKY_STREAM_MAP_OBJ) $(TRACE_CMD_SX_LEAKY_OBJ)
+	$(TA_LEAKY_STREAM_MAP_OBJ) $(TRACE_CMD_SX_LEAKY_OBJ) $(TA_TEST_OBJ)/cmd_leaky.o
 
 $(TRACE_CMD_HARNESS_LEAKY): $(TA_TEST_OBJ)/trace_cmd_harness.o \
 		$(TRACE_CMD_LEAKY_OBJS) $(SIM_INTERNAL_LIB)
