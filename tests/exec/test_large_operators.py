@@ -411,3 +411,13 @@ def test_padded_input_still_in_heap_only(drivers) -> None:  # type: ignore[no-un
                                 [("n", "count_star", None)]))
     assert got.n.tolist() == [int((a.v > 0).fillna(False).sum())]
     assert drv.paths == [("Filter", "large"), ("Aggregate", "heap")]
+
+
+def test_duplicate_primary_key_names_the_node(drivers) -> None:  # type: ignore[no-untyped-def]
+    from teespark.tee.teespark_ta import PrimaryKeyDuplicateError
+    drv = drivers[0]
+    a = Scan(drv.load(table_a(40, 43, keys=5), SCHEMA_A, slot=0, key=KEY_A))
+    b = Scan(drv.load(table_b(12, 44, keys=3), SCHEMA_B, slot=1, key=KEY_B))  # repeats
+    with pytest.raises(PrimaryKeyDuplicateError) as e:
+        drv.run(Join(a, b, "inner", [("k", "rk")], pk_side="right"))
+    assert any("Join node larger than the TA heap" in n for n in e.value.__notes__)

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from teespark.errors import EnclaveOutOfMemoryError, TableNotRegisteredError
+from teespark.errors import EnclaveError, EnclaveOutOfMemoryError, TableNotRegisteredError
 from teespark.exec._common import EncTable
 from teespark.exec.aggregate import plan_aggregate
 from teespark.exec.filter_project import (
@@ -453,6 +453,16 @@ class LocalDriver:
     def _large(self, node: Node, req: OpRequest, inputs: list[EncTable],
                out_schema: Schema, slot: int) -> EncTable:
         self.paths.append((type(node).__name__, "large"))
+        try:
+            return self._large_run(node, req, inputs, out_schema, slot)
+        except EnclaveError as e:
+            # The TA names its command (STREAM, XSORT_*); say which plan node.
+            e.add_note(f"while running the {type(node).__name__} node larger than the TA "
+                       f"heap (inputs: {', '.join(str(t.rows) for t in inputs)} rows)")
+            raise
+
+    def _large_run(self, node: Node, req: OpRequest, inputs: list[EncTable],
+                   out_schema: Schema, slot: int) -> EncTable:
         lp = LargePlan(self.ta, work_slot=self.query_slot, job_id=self._table_id(),
                        rows_per_block=self.large_rows_per_block)
         pad = node.pad_rows
