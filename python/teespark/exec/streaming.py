@@ -18,7 +18,10 @@ aggregate and join"):
     STREAM LIMIT m, or the padded table with ``reveal=False``.
 
 The TA heap holds one block (STREAM) or two runs (external sort) at a time,
-so the table size is bounded by host memory only.
+so the table size is bounded by host memory only. Both are compositions of
+the :class:`teespark.exec.large_ops.LargePlan` building blocks the driver's
+larger-than-heap operators use (:mod:`teespark.exec.large_operators`), for
+callers that hold raw key specs rather than schemas.
 
 Output rows (``reveal=True``): aggregate rows in the layout of
 ops/op_aggregate.h (representative row padded to 8 bytes | 8-byte results |
@@ -33,26 +36,17 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from teespark.exec.external_sort import external_sort
-from teespark.exec.large_ops import _r8, _rpb, agg_out_row_size
+from teespark.exec.large_ops import FLAG_WORD, Final, LargePlan, Part, _r8, _rpb, \
+    agg_out_row_size
 from teespark.tee import SortKey, TeesparkTA
 from teespark.tee import constants as c
 from teespark.tee.descriptor import parse_table_descriptor
 from teespark.tee.params import BytesLike
-from teespark.tee.streaming_ta import (
-    StreamAgg,
-    StreamCopy,
-    StreamKey,
-    StreamRequest,
-    pack_stream_request,
-    stream,
-)
+from teespark.tee.streaming_ta import StreamAgg, StreamCopy, StreamKey
 from teespark.tee.teespark_ta import _key_type
 
 __all__ = ["StreamAgg", "StreamKey", "StreamResult", "agg_out_row_size", "aggregate_large",
            "join_pkfk_large"]
-
-FLAG_WORD = 8
 
 
 @dataclass(frozen=True)
@@ -70,43 +64,29 @@ class StreamResult:
     real_rows: int | None
 
 
-def _out_size(rows: int, row_size: int, rows_per_block: int) -> int:
-    blocks = max(1, -(-rows // rows_per_block))
-    return (c.TS_TABLE_DESCRIPTOR_SIZE + blocks * (c.TS_BLOCK_HEADER_SIZE + c.TS_TAG_SIZE)
-            + rows * row_size)
-
-
-def _step_id(out_table_id: bytes, step: str) -> bytes:
-    return hashlib.sha256(b"teespark/stream-step/" + out_table_id + step.encode()).digest()[:16]
+def _plan(ta: TeesparkTA, out_table_id: bytes, work_key_slot: int) -> LargePlan:
+    """Intermediates under the work key, ids derived from the result's."""
+    return LargePlan(ta, work_slot=work_key_slot,
+                     job_id=hashlib.sha256(b"teespark/stream-step/" + out_table_id).digest())
 
 
 def _schema(what: str, *parts: object) -> bytes:
     return hashlib.sha256(("teespark/stream/" + what + repr(parts)).encode()).digest()
 
 
-def _run_stream(ta: TeesparkTA, req: StreamRequest, inputs: Sequence[BytesLike],
-                rows: int, row_size: int, rows_per_block: int) -> tuple[bytes, bytes, int, int]:
-    desc, blocks, n, real = stream(ta, pack_stream_request(req), inputs,
-                                   _out_size(rows, row_size, rows_per_block))
-    if n != rows:
-        raise RuntimeError(f"streaming: the TA wrote {n} rows, the host expected {rows}")
-    return desc, blocks, n, real
+def _input(blocks: BytesLike, descriptor: bytes, slot: int) -> Part:
+    d = parse_table_descriptor(descriptor)
+    return Part(descriptor, blocks, d.row_count, d.row_size, slot)  # type: ignore[arg-type]
 
 
-def _finish(ta: TeesparkTA, padded_desc: bytes, padded_blocks: bytes, m: int, *,
-            skip: int, row_size: int, work_key_slot: int, out_key_slot: int,
-            out_table_id: bytes, out_table_version: int, out_schema_hash: bytes,
-            rows_per_block: int | None) -> StreamResult:
-    """STREAM LIMIT m of the real-first padded table, dropping `skip` bytes."""
-    d = parse_table_descriptor(padded_desc)
-    rpb = rows_per_block or _rpb(row_size)
-    req = StreamRequest(mode=c.TS_STREAM_LIMIT, out_table_id=out_table_id,
-                        out_table_version=out_table_version, out_schema_hash=out_schema_hash,
-                        in0_key_slot=work_key_slot, out_key_slot=out_key_slot,
-                        rows_per_block=rpb, out_row_size=row_size, pk_offset=skip, limit=m)
-    desc, blocks, n, _ = _run_stream(ta, req, [padded_blocks], min(m, d.row_count), row_size,
-                                     rpb)
-    return StreamResult(desc, blocks, n, row_size, m)
+def _result(lp: LargePlan, flagged: Part, m: int, *, reveal: bool, then: Sequence[SortKey],
+            skip: int, row_size: int, final: Final) -> StreamResult:
+    """Real rows first; then (reveal) the m rows' bytes [skip, +row_size)."""
+    if not reveal:
+        s = lp.sort(flagged, [SortKey("uint", 0, 1, descending=True), *then], final=final)
+        return StreamResult(s.descriptor, s.blocks, s.rows, flagged.row_size, None)
+    r = lp.compact(flagged, m, skip=skip, row_size=row_size, then=then, final=final)
+    return StreamResult(r.descriptor, r.blocks, r.rows, row_size, m)
 
 
 def aggregate_large(ta: TeesparkTA, table_blocks: BytesLike, descriptor: bytes,
@@ -138,36 +118,18 @@ def aggregate_large(ta: TeesparkTA, table_blocks: BytesLike, descriptor: bytes,
         raise ValueError("aggregate_large: nullable group keys are not supported")
     if any(a.fn == c.TS_AGG_COUNT_DISTINCT for a in aggs):
         raise ValueError("aggregate_large: COUNT(DISTINCT) is not supported")
+    lp = _plan(ta, out_table_id, work_key_slot)
+    t = _input(table_blocks, descriptor, in_key_slot)
     d = parse_table_descriptor(descriptor)
-    sort_keys = [SortKey(k.type, k.offset, k.width) for k in keys]
-    s1 = external_sort(ta, table_blocks, descriptor, sort_keys, in_key_slot=in_key_slot,
-                       out_key_slot=work_key_slot, out_table_id=_step_id(out_table_id, "sort1"),
-                       out_table_version=1)
+    s1 = lp.sort(t, [SortKey(k.type, k.offset, k.width) for k in keys])
+    a, m = lp.aggregate(s1, keys, aggs, reveal=reveal)
     orow = agg_out_row_size(d.row_size, len(aggs))
-    prow = FLAG_WORD + orow
-    req = StreamRequest(mode=c.TS_STREAM_AGGREGATE,
-                        out_table_id=_step_id(out_table_id, "agg"), out_table_version=1,
-                        out_schema_hash=_schema("agg", d.schema_hash, keys, aggs),
-                        in0_key_slot=work_key_slot, out_key_slot=work_key_slot,
-                        reveal=reveal, keys=keys, aggs=aggs)
-    a_desc, a_blocks, _n, m = _run_stream(ta, req, [s1.blocks], d.row_count, prow,
-                                          d.rows_per_block)
-    real_first = [SortKey("uint", 0, 1, descending=True)] + \
-        [SortKey(k.type, FLAG_WORD + k.offset, k.width) for k in keys]
-    s2 = external_sort(ta, a_blocks, a_desc, real_first, in_key_slot=work_key_slot,
-                       out_key_slot=out_key_slot if not reveal else work_key_slot,
-                       out_table_id=(out_table_id if not reveal
-                                     else _step_id(out_table_id, "sort2")),
-                       out_table_version=out_table_version if not reveal else 1,
-                       rows_per_block=rows_per_block)
-    if not reveal:
-        return StreamResult(s2.descriptor, s2.blocks, s2.rows, prow, None)
-    return _finish(ta, s2.descriptor, s2.blocks, m, skip=FLAG_WORD, row_size=orow,
-                   work_key_slot=work_key_slot, out_key_slot=out_key_slot,
-                   out_table_id=out_table_id, out_table_version=out_table_version,
-                   out_schema_hash=out_schema_hash or _schema("agg-out", d.schema_hash,
-                                                              keys, aggs),
-                   rows_per_block=rows_per_block)
+    final = Final(out_key_slot, out_table_id, out_table_version,
+                  out_schema_hash or _schema("agg-out", d.schema_hash, keys, aggs),
+                  rows_per_block or _rpb(orow if reveal else a.row_size))
+    return _result(lp, a, m, reveal=reveal,
+                   then=[SortKey(k.type, FLAG_WORD + k.offset, k.width) for k in keys],
+                   skip=FLAG_WORD, row_size=orow, final=final)
 
 
 def join_pkfk_large(ta: TeesparkTA, pk_blocks: BytesLike, pk_descriptor: bytes,
@@ -201,56 +163,27 @@ def join_pkfk_large(ta: TeesparkTA, pk_blocks: BytesLike, pk_descriptor: bytes,
         if _key_type("join_pkfk_large", i, a.type) != _key_type("join_pkfk_large", i, b.type) \
                 or a.width != b.width:
             raise ValueError(f"join_pkfk_large: key {i} differs in type or width")
-    pd_ = parse_table_descriptor(pk_descriptor)
-    fd = parse_table_descriptor(fk_descriptor)
+    lp = _plan(ta, out_table_id, work_key_slot)
+    pk = _input(pk_blocks, pk_descriptor, pk_key_slot)
+    fk = _input(fk_blocks, fk_descriptor, fk_key_slot)
     # Union row: [side byte, 7 zero | key columns | PK row | FK row].
     copies, off = [], FLAG_WORD
     for a, b in zip(pk_keys, fk_keys):
         copies.append(StreamCopy(a.offset, b.offset, off, a.width))
         off += a.width
     p_off = _r8(off)
-    f_off = p_off + pd_.row_size
-    urow = f_off + fd.row_size
-    urpb = _rpb(urow)
-    n = pd_.row_count + fd.row_count
+    f_off = p_off + pk.row_size
     ukeys = [StreamKey(k.type, cp.dst, cp.width) for k, cp in zip(pk_keys, copies)]
-    pk_view = memoryview(pk_blocks).cast("B")
-    req = StreamRequest(mode=c.TS_STREAM_WIDEN, out_table_id=_step_id(out_table_id, "union"),
-                        out_table_version=1,
-                        out_schema_hash=_schema("union", pd_.schema_hash, fd.schema_hash,
-                                                copies),
-                        in0_key_slot=pk_key_slot, in1_key_slot=fk_key_slot,
-                        out_key_slot=work_key_slot, rows_per_block=urpb, out_row_size=urow,
-                        side_offset=0, pk_offset=p_off, fk_offset=f_off,
-                        in0_bytes=len(pk_view), copies=copies)
-    u_desc, u_blocks, _n, _ = _run_stream(ta, req, [pk_view, fk_blocks], n, urow, urpb)
-    s1 = external_sort(ta, u_blocks, u_desc,
-                       [SortKey(k.type, k.offset, k.width) for k in ukeys] +
-                       [SortKey("uint", 0, 1)],
-                       in_key_slot=work_key_slot, out_key_slot=work_key_slot,
-                       out_table_id=_step_id(out_table_id, "sort1"), out_table_version=1)
-    prow = FLAG_WORD + urow
-    req = StreamRequest(mode=c.TS_STREAM_JOIN_PKFK, out_table_id=_step_id(out_table_id, "join"),
-                        out_table_version=1,
-                        out_schema_hash=_schema("join", pd_.schema_hash, fd.schema_hash,
-                                                copies),
-                        in0_key_slot=work_key_slot, out_key_slot=work_key_slot,
-                        side_offset=0, pk_offset=p_off, pk_size=pd_.row_size,
-                        reveal=reveal, keys=ukeys)
-    j_desc, j_blocks, _n, m = _run_stream(ta, req, [s1.blocks], n, prow, urpb)
-    s2 = external_sort(ta, j_blocks, j_desc, [SortKey("uint", 0, 1, descending=True)],
-                       in_key_slot=work_key_slot,
-                       out_key_slot=out_key_slot if not reveal else work_key_slot,
-                       out_table_id=(out_table_id if not reveal
-                                     else _step_id(out_table_id, "sort2")),
-                       out_table_version=out_table_version if not reveal else 1,
-                       rows_per_block=rows_per_block)
-    if not reveal:
-        return StreamResult(s2.descriptor, s2.blocks, s2.rows, prow, None)
-    return _finish(ta, s2.descriptor, s2.blocks, m, skip=FLAG_WORD + p_off,
-                   row_size=pd_.row_size + fd.row_size, work_key_slot=work_key_slot,
-                   out_key_slot=out_key_slot, out_table_id=out_table_id,
-                   out_table_version=out_table_version,
-                   out_schema_hash=out_schema_hash or _schema("join-out", pd_.schema_hash,
-                                                              fd.schema_hash),
-                   rows_per_block=rows_per_block)
+    u = lp.widen(pk, fk, out_row_size=f_off + fk.row_size, pk_offset=p_off, fk_offset=f_off,
+                 side_offset=0, copies=copies)
+    s1 = lp.sort(u, [SortKey(k.type, k.offset, k.width) for k in ukeys] + [SortKey("uint", 0, 1)])
+    j, m = lp.join(s1, ukeys, variant=c.TS_STREAM_JOIN_INNER, side_offset=0, pk_offset=p_off,
+                   pk_size=pk.row_size, reveal=reveal)
+    rs = pk.row_size + fk.row_size
+    pd_ = parse_table_descriptor(pk_descriptor)
+    fd = parse_table_descriptor(fk_descriptor)
+    final = Final(out_key_slot, out_table_id, out_table_version,
+                  out_schema_hash or _schema("join-out", pd_.schema_hash, fd.schema_hash),
+                  rows_per_block or _rpb(rs if reveal else j.row_size))
+    return _result(lp, j, m, reveal=reveal, then=(), skip=FLAG_WORD + p_off, row_size=rs,
+                   final=final)
